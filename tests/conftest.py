@@ -1,0 +1,114 @@
+"""Shared fixtures: one loopback Hub stand-in per test session, real configs, fresh stores.
+
+The real ``huggingface_hub`` client reads ``HF_ENDPOINT`` and ``HF_HOME`` when it is imported, so
+``pytest_configure`` starts the stand-in and sets them before any test imports it. Subprocesses
+started by tests inherit the same environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from hubstub import FakeHub  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+CONFIGS = DATA / "configs"
+_HUB = FakeHub()
+_CLEARED_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_TOKEN_PATH",
+                "HF_HUB_CACHE", "VISION_CACHE_URL", "VISION_CACHE_NEGATIVE_TTL", "VISION_CACHE_DENIED_TTL",
+                "VISION_CACHE_ALIAS_TTL", "HF_OIDC_RESOURCE")
+
+
+def pytest_configure(config):
+    endpoint = _HUB.start()
+    root = tempfile.mkdtemp(prefix="vision_cache-tests-")
+    for name in _CLEARED_ENV:
+        os.environ.pop(name, None)
+    os.environ.update({
+        "HF_ENDPOINT": endpoint,
+        "HF_HOME": os.path.join(root, "hf-home"),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "HF_HUB_ETAG_TIMEOUT": "2",
+        "HF_HUB_DOWNLOAD_TIMEOUT": "2",
+        "VISION_CACHE_DIR": os.path.join(root, "default-store"),
+        "TRANSFORMERS_VERBOSITY": "error",
+    })
+
+
+def pytest_unconfigure(config):
+    _HUB.stop()
+
+
+@pytest.fixture
+def hub() -> FakeHub:
+    """The session's Hub stand-in, emptied for this test."""
+    _HUB.reset()
+    return _HUB
+
+
+def manifest() -> list[dict]:
+    return json.loads((CONFIGS / "manifest.json").read_text())
+
+
+def config_bytes(repo_id: str) -> bytes:
+    return (CONFIGS / (repo_id.replace("/", "__") + ".json")).read_bytes()
+
+
+def publish(hub: FakeHub, repo_id: str, **kwargs) -> str:
+    """Serve the genuine config.json of ``repo_id`` (from tests/data/configs) from the stand-in."""
+    return hub.add_repo(repo_id, {"config.json": config_bytes(repo_id), "README.md": b"# model card\n"}, **kwargs)
+
+
+# Real models used across the store tests (their expected verdicts are in the manifest).
+VLM = "AdaptLLM/food-Qwen2-VL-2B-Instruct"
+VLM_2 = "llava-hf/llava-v1.6-mistral-7b-hf"
+TEXT_LLM = "Qwen/Qwen3-8B"
+TEXT_LLM_2 = "fuliucansheng/Mistral-7B-Instruct-v0.3"
+AUDIO = "Qwen/Qwen2-Audio-7B-Instruct"
+
+
+@pytest.fixture
+def store_dir(tmp_path) -> Path:
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def make_cache(store_dir):
+    """Build VisionCache instances on this test's store folder (closed at the end)."""
+    from vision_cache import VisionCache
+
+    made = []
+
+    def make(**kwargs):
+        kwargs.setdefault("directory", store_dir)
+        cache = VisionCache(**kwargs)
+        made.append(cache)
+        return cache
+
+    yield make
+    for cache in made:
+        cache.close()
+
+
+def run_python(code: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter with the test environment (plus ``env``)."""
+    full_env = dict(os.environ, **(env or {}))
+    result = subprocess.run([sys.executable, "-c", code], env=full_env, capture_output=True, text=True,
+                            timeout=timeout)
+    if result.returncode != 0:
+        raise AssertionError(f"subprocess failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def store_files_bytes(folder: Path) -> bytes:
+    """Every byte under ``folder`` (to prove a secret appears nowhere)."""
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())

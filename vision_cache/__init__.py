@@ -1,0 +1,37 @@
+"""vision_cache: a persistent, shared cache of "is this model a vision-language model?" verdicts.
+
+    from vision_cache import VisionCache, Verdict, is_vision_model
+
+    is_vision_model("Qwen/Qwen2-VL-2B-Instruct")          # True, detected once, then from the store
+    VisionCache().lookup("meta-llama/Llama-3.2-1B")      # Verdict(kind=not_vision, source=store, ...)
+
+Importing this package imports neither huggingface_hub nor transformers: a cache hit never needs them.
+"""
+
+from .cache import VisionCache, default_cache, is_vision_model
+from .errors import (
+    ConfigurationError,
+    InvalidModelNameError,
+    InvalidRevisionError,
+    InvalidTokenError,
+    LocalModelNotFoundError,
+    VisionCacheError,
+)
+from .verdict import Kind, Source, Verdict
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigurationError",
+    "InvalidModelNameError",
+    "InvalidRevisionError",
+    "InvalidTokenError",
+    "Kind",
+    "LocalModelNotFoundError",
+    "Source",
+    "Verdict",
+    "VisionCache",
+    "VisionCacheError",
+    "default_cache",
+    "is_vision_model",
+]

@@ -1,0 +1,413 @@
+"""VisionCache: the lookup path, top to bottom, over a shared store.
+
+A lookup is:
+
+1. parse the name (Hub repo id or local path), the revision and the effective token;
+2. find the content version: an explicit commit sha, a fresh alias (revision name -> sha), or
+   for a local model the digest of the files that decide its verdict;
+3. return the verdict stored under (subject, version, auth scope) if it is still good;
+4. otherwise detect once across all processes (a lease on the key), store, return.
+
+Nothing on steps 1-3 imports huggingface_hub or transformers, or touches the network.
+Bad input raises (:mod:`.errors`); a failing store, Redis or Hub never does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+
+from . import keys
+from .errors import VisionCacheError
+from .keys import Subject
+from .settings import Settings
+from .stores.base import Store, StoreError
+from .stores.memory import MemoryStore
+from .verdict import Kind, Source, Verdict
+
+logger = logging.getLogger("vision_cache")
+
+STALE_WINDOW = 30 * 24 * 3600.0  # an expired alias is kept this long, to answer when the Hub is unreachable
+LEASE_TTL = 10.0  # a dead detector's lease is taken over within this many seconds
+_WAIT_POLL = 0.05
+
+
+def default_directory() -> str:
+    """The per-user cache folder (``~/.cache/vision_cache`` on Linux)."""
+    import platformdirs
+
+    return platformdirs.user_cache_dir("vision_cache", appauthor=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """What a lookup is about: everything needed to key, detect and report it."""
+
+    subject: Subject
+    revision: str
+    scope: str
+    token: str | None
+    offline: bool
+
+
+class VisionCache:
+    """A persistent, shared cache of "is this model a vision-language model?" verdicts.
+
+    Args:
+        directory: store folder (default ``VISION_CACHE_DIR``, else the platformdirs user cache folder).
+        url: ``redis://...`` to keep the store in Redis (default ``VISION_CACHE_URL``).
+        negative_ttl: seconds a ``not_vision`` verdict is kept (default 7 days).
+        denied_ttl: seconds a ``denied`` verdict is kept (default 10 minutes).
+        alias_ttl: seconds a revision name is trusted to point at the same commit (default 10 minutes).
+        detector: a callable replacing the default rules (see :mod:`vision_cache.detect.detector`).
+        failure_backoff: seconds other callers skip the Hub after an ``unknown`` (default 10, at most 30).
+        hub_timeout: bound on the Hub time of one cold lookup (default 10 s).
+
+    Raises:
+        ConfigurationError: a setting is invalid. Nothing else: an unusable store degrades to
+        memory with one warning.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike | None = None,
+        url: str | None = None,
+        negative_ttl: float | None = None,
+        denied_ttl: float | None = None,
+        alias_ttl: float | None = None,
+        detector: Callable | None = None,
+        *,
+        failure_backoff: float | None = None,
+        hub_timeout: float | None = None,
+        lease_ttl: float = LEASE_TTL,
+    ) -> None:
+        self.settings = Settings.resolve(
+            directory=directory, url=url, negative_ttl=negative_ttl, denied_ttl=denied_ttl, alias_ttl=alias_ttl,
+            failure_backoff=failure_backoff, hub_timeout=hub_timeout,
+        )
+        self._detector = detector
+        self._lease_ttl = lease_ttl
+        self._warned: set[str] = set()
+        self._secret_bytes: bytes | None = None
+        self.store: Store = self._open_store()
+
+    # -- the public API --------------------------------------------------------------------------
+
+    def is_vision_model(self, model_name: str, hf_token: str | None = None, local_files_only: bool = False,
+                        revision: str | None = None) -> bool:
+        """True only if the model is a vision-language model (Studio's drop-in signature)."""
+        return self.lookup(model_name, hf_token, local_files_only, revision).is_vision
+
+    def lookup(self, model_name: str, hf_token: str | None = None, local_files_only: bool = False,
+               revision: str | None = None) -> Verdict:
+        """The verdict for ``model_name`` at ``revision``, from the store if possible, else detected.
+
+        Raises:
+            InvalidModelNameError, InvalidRevisionError, InvalidTokenError, LocalModelNotFoundError:
+            bad input (nothing is written). Store, Redis and Hub failures never raise.
+        """
+        target = self._target(model_name, hf_token, local_files_only, revision)
+        version = self._content_version(target)
+        stored = self._stored_answer(target, version)
+        if stored is not None:
+            return stored
+        if not target.subject.is_local:
+            keys.validate_hub_subject(target.subject)  # full Hub rules, before anything is written
+        return self._detect_once(target)
+
+    # -- steps 1-3: the hit path -------------------------------------------------------------------
+
+    def _target(self, model_name, hf_token, local_files_only, revision) -> _Target:
+        subject = keys.parse_subject(model_name)
+        revision = keys.parse_revision(revision)
+        if subject.is_local:
+            return _Target(subject, revision, keys.LOCAL, None, True)
+        token = keys.effective_token(hf_token)
+        from .hub import hub_offline
+
+        offline = bool(local_files_only) or hub_offline()
+        return _Target(subject, revision, keys.auth_scope(token, self._secret()), token, offline)
+
+    def _content_version(self, target: _Target) -> str | None:
+        """The commit sha (or local digest) to look up, if known without the network."""
+        if target.subject.is_local:
+            from .detect.local import content_digest
+
+            return content_digest(target.subject.name)
+        if keys.is_commit_sha(target.revision):
+            return target.revision
+        alias = self._alias(target)
+        return alias["sha"] if alias and alias["fresh_until"] > time.time() else None
+
+    def _stored_answer(self, target: _Target, version: str | None) -> Verdict | None:
+        """A stored verdict at ``version``, else a stored denial of the revision."""
+        if version is not None:
+            verdict = self._stored(target, keys.verdict_key(target.subject, version, target.scope), version)
+            if verdict is not None:
+                return verdict
+        if target.subject.is_local:
+            return None
+        return self._stored(target, keys.verdict_key(target.subject, "@" + target.revision, target.scope), None)
+
+    def _stored(self, target: _Target, key: str, version: str | None, source: Source = Source.STORE
+                ) -> Verdict | None:
+        record = self._get(key)
+        if record is None:
+            return None
+        try:
+            verdict = Verdict.from_record(record, source)
+        except ValueError as exc:
+            self._warn_once("malformed", f"vision_cache: ignoring a malformed store entry ({exc})")
+            self._delete(key)
+            return None
+        if verdict.commit_sha != version or not keys.same_subject(verdict.subject, target.subject):
+            return None  # not what this key should hold: treat as a miss
+        if verdict.expires_at is not None and verdict.expires_at <= time.time():
+            return None
+        if verdict.kind is Kind.NOT_VISION and verdict.detector != self.fingerprint:
+            return None  # a changed detector may know better: re-check negatives (positives stand)
+        return dataclasses.replace(verdict, revision=target.revision)
+
+    def _alias(self, target: _Target) -> dict | None:
+        record = self._get(keys.alias_key(target.subject, target.revision, target.scope))
+        if isinstance(record, dict) and isinstance(record.get("sha"), str) and \
+                keys.is_commit_sha(record["sha"]) and isinstance(record.get("fresh_until"), (int, float)):
+            return record
+        return None
+
+    # -- step 4: detect once across processes --------------------------------------------------------
+
+    def _detect_once(self, target: _Target) -> Verdict:
+        """Detect under a lease on the key; if another process holds it, wait for its verdict."""
+        from .lease import Lease
+
+        key_args = (target.subject, target.revision, target.scope)
+        lease = Lease(self.store, keys.lease_key(*key_args), self._lease_ttl)
+        while True:
+            if self._get(keys.backoff_key(*key_args)) is not None:
+                return self._unknown(target, None, "the Hub failed moments ago; not asking again yet")
+            try:
+                acquired = lease.try_acquire()
+            except StoreError as exc:
+                self._warn_once("store", f"vision_cache: store unavailable, detecting without it ({exc})")
+                return self._detect(target)
+            if acquired:
+                try:
+                    again = self._stored_answer(target, self._content_version(target))
+                    return again if again is not None else self._detect(target)
+                finally:
+                    lease.release()
+            time.sleep(_WAIT_POLL)  # another process is detecting this key: wait for its verdict
+            waited = self._stored_answer(target, self._content_version(target))
+            if waited is not None:
+                return waited
+
+    def _detect(self, target: _Target) -> Verdict:
+        if target.subject.is_local:
+            return self._detect_local(target)
+        if target.offline:
+            return self._detect_offline(target, "offline")
+        from . import hub
+        from .detect.failures import classify_exception
+
+        try:
+            state = hub.repo_state(target.subject.name, target.revision, target.token, self.settings.hub_timeout)
+            if state.gated:
+                hub.confirm_access(target.subject.name, state, target.token, self.settings.hub_timeout)
+        except Exception as exc:  # classified: denied is an answer, anything else is unknown
+            kind, evidence = classify_exception(exc)
+            if kind is Kind.DENIED:
+                return self._commit(target, None, kind, evidence)
+            fallback = self._detect_offline(target, evidence)
+            if fallback.kind is Kind.UNKNOWN:
+                self._set(keys.backoff_key(target.subject, target.revision, target.scope), {"at": time.time()},
+                          self.settings.failure_backoff)
+            return fallback
+        sha = state.commit_sha
+        if not keys.is_commit_sha(target.revision):
+            now = time.time()
+            self._set(keys.alias_key(target.subject, target.revision, target.scope),
+                      {"sha": sha, "resolved_at": now, "fresh_until": now + self.settings.alias_ttl},
+                      self.settings.alias_ttl + STALE_WINDOW)
+        stored = self._stored(target, keys.verdict_key(target.subject, sha, target.scope), sha)
+        if stored is not None:
+            return stored  # e.g. "main" moved to a commit already known under another name
+        kind, evidence = self._run_detector(target, sha, state.files)
+        return self._commit(target, sha, kind, evidence)
+
+    def _detect_offline(self, target: _Target, reason: str) -> Verdict:
+        """No Hub: answer from an expired alias or the HF cache's refs/, marked stale; never guess."""
+        from . import hub
+
+        alias = None if keys.is_commit_sha(target.revision) else self._alias(target)
+        if keys.is_commit_sha(target.revision):
+            sha = target.revision
+        elif alias is not None:
+            sha = alias["sha"]
+        else:
+            sha = hub.cached_commit(target.subject.name, target.revision)
+        if sha is None:
+            return self._unknown(target, None, f"{reason}, and this revision was never resolved here")
+        stored = self._stored(target, keys.verdict_key(target.subject, sha, target.scope), sha, Source.STALE)
+        if stored is not None:
+            return stored
+        offline_target = dataclasses.replace(target, offline=True)
+        kind, evidence = self._run_detector(offline_target, sha, ())
+        if kind is Kind.UNKNOWN:
+            return self._unknown(target, sha, f"{reason}; {evidence}")
+        # Access was confirmed for this auth scope only if an alias was resolved with it: only then store.
+        verdict = self._verdict(target, sha, kind, f"{evidence} (stale: {reason})", Source.STALE)
+        if alias is not None and kind is not Kind.DENIED:
+            self._write(target, verdict)
+        return verdict
+
+    def _detect_local(self, target: _Target) -> Verdict:
+        from .detect.local import content_digest
+
+        digest = content_digest(target.subject.name)
+        kind, evidence = self._run_detector(target, digest, ())
+        return self._commit(target, digest, kind, evidence)
+
+    def _run_detector(self, target: _Target, sha: str, files: tuple[str, ...]) -> tuple[Kind, str]:
+        from .detect.detector import Detection, DetectionRequest, default_detector
+        from .detect.failures import classify_exception
+
+        request = DetectionRequest(
+            subject=target.subject.name, commit_sha=sha, revision=target.revision, token=target.token,
+            offline=target.offline, files=files,
+            local_path=target.subject.name if target.subject.is_local else None,
+            timeout=self.settings.hub_timeout,
+        )
+        try:
+            result = (self._detector or default_detector)(request)
+        except Exception as exc:
+            return classify_exception(exc)
+        if isinstance(result, bool):
+            return (Kind.VISION if result else Kind.NOT_VISION), "custom detector"
+        if isinstance(result, Detection) and result.kind in (Kind.VISION, Kind.NOT_VISION, Kind.DENIED):
+            return result.kind, result.evidence
+        if isinstance(result, Detection):
+            return Kind.UNKNOWN, result.evidence
+        return Kind.UNKNOWN, f"detector returned {type(result).__name__}, not a Detection or bool"
+
+    # -- writing verdicts ----------------------------------------------------------------------------
+
+    def _commit(self, target: _Target, sha: str | None, kind: Kind, evidence: str) -> Verdict:
+        """Build the verdict for a finished detection; store it unless it is unknown."""
+        if kind is Kind.UNKNOWN:
+            self._set(keys.backoff_key(target.subject, target.revision, target.scope), {"at": time.time()},
+                      self.settings.failure_backoff)
+            return self._unknown(target, sha, evidence)
+        if kind is Kind.DENIED:
+            sha = None  # a denial has no commit: it is stored under the revision name
+        verdict = self._verdict(target, sha, kind, evidence, Source.DETECTED)
+        self._write(target, verdict)
+        return verdict
+
+    def _write(self, target: _Target, verdict: Verdict) -> None:
+        version = verdict.commit_sha if verdict.commit_sha is not None else "@" + target.revision
+        ttl = None if verdict.expires_at is None else max(verdict.expires_at - verdict.created_at, 0.001)
+        self._set(keys.verdict_key(target.subject, version, target.scope), verdict.to_record(), ttl)
+
+    def _verdict(self, target: _Target, sha: str | None, kind: Kind, evidence: str, source: Source) -> Verdict:
+        now = time.time()
+        ttl = {Kind.VISION: None, Kind.NOT_VISION: self.settings.negative_ttl,
+               Kind.DENIED: self.settings.denied_ttl}[kind]
+        return Verdict(kind=kind, source=source, subject=target.subject.name, revision=target.revision,
+                       commit_sha=sha, created_at=now, expires_at=None if ttl is None else now + ttl,
+                       detector=self.fingerprint, evidence=evidence)
+
+    def _unknown(self, target: _Target, sha: str | None, evidence: str) -> Verdict:
+        return Verdict(kind=Kind.UNKNOWN, source=Source.DETECTED, subject=target.subject.name,
+                       revision=target.revision, commit_sha=sha, created_at=time.time(), expires_at=None,
+                       detector=self.fingerprint, evidence=evidence)
+
+    # -- the store, guarded: a failing store degrades, never raises -------------------------------
+
+    @property
+    def fingerprint(self) -> str:
+        from .fingerprint import custom_fingerprint, default_fingerprint
+
+        return custom_fingerprint(self._detector) if self._detector else default_fingerprint()
+
+    def _open_store(self) -> Store:
+        from .migrate import migrate
+
+        try:
+            if self.settings.url:
+                from .stores.redis import RedisStore
+
+                store: Store = RedisStore(self.settings.url)
+            else:
+                from .stores.disk import DiskStore
+
+                store = DiskStore(self.settings.directory or default_directory())
+            migrate(store)
+            return store
+        except (StoreError, VisionCacheError) as exc:
+            self._warn_once("open", f"vision_cache: using a memory-only cache: {exc}")
+            return MemoryStore()
+
+    def _secret(self) -> bytes:
+        if self._secret_bytes is None:
+            try:
+                self._secret_bytes = self.store.secret()
+            except StoreError as exc:
+                self._warn_once("open", f"vision_cache: using a memory-only cache: {exc}")
+                self.store = MemoryStore()
+                self._secret_bytes = self.store.secret()
+        return self._secret_bytes
+
+    def _get(self, key: str):
+        try:
+            return self.store.get(key)
+        except StoreError as exc:
+            self._warn_once("store", f"vision_cache: store read failed, treating as a miss ({exc})")
+            return None
+
+    def _set(self, key: str, value, ttl: float | None) -> None:
+        try:
+            self.store.set(key, value, ttl)
+        except StoreError as exc:
+            self._warn_once("store-write", f"vision_cache: store write failed; the verdict is not kept ({exc})")
+
+    def _delete(self, key: str) -> None:
+        try:
+            self.store.delete(key)
+        except StoreError:
+            pass
+
+    def _warn_once(self, topic: str, message: str) -> None:
+        if topic not in self._warned:
+            self._warned.add(topic)
+            logger.warning(message)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __repr__(self) -> str:
+        return f"VisionCache(store={self.store!r})"
+
+
+_default: VisionCache | None = None
+_default_lock = threading.Lock()
+
+
+def default_cache() -> VisionCache:
+    """The process-wide cache behind the module-level :func:`is_vision_model`, made on first use."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = VisionCache()
+    return _default
+
+
+def is_vision_model(model_name: str, hf_token: str | None = None, local_files_only: bool = False,
+                    revision: str | None = None) -> bool:
+    """Drop-in for Unsloth Studio's ``is_vision_model``, answered from the default cache."""
+    return default_cache().is_vision_model(model_name, hf_token, local_files_only, revision)

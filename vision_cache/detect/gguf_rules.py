@@ -1,0 +1,78 @@
+"""GGUF models (llama.cpp): vision when a companion projector accepts images.
+
+A GGUF weight file is text-only by itself; llama.cpp gives it eyes through a multimodal
+projector file (``mmproj*.gguf``) beside it. A projector accepts images when its metadata says
+``clip.has_vision_encoder = true`` (llama.cpp's ``clip.cpp`` reads exactly this flag and treats a
+missing one as false); an audio-only projector (``clip.has_audio_encoder`` only) does not count.
+The metadata is read with the ``gguf`` package, imported on a miss only.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..verdict import Kind
+
+VISION_KEY = "clip.has_vision_encoder"  # gguf.Keys.Clip.HAS_VISION_ENCODER
+AUDIO_KEY = "clip.has_audio_encoder"  # gguf.Keys.Clip.HAS_AUDIO_ENCODER
+TYPE_KEY = "general.type"  # "mmproj" for projectors (gguf.GGUFType.MMPROJ)
+
+
+def is_projector_name(name: str) -> bool:
+    lower = os.path.basename(name).lower()
+    return lower.endswith(".gguf") and "mmproj" in lower
+
+
+def projector_capabilities(path: str) -> dict[str, bool]:
+    """``{"vision": bool, "audio": bool}`` from a projector's metadata.
+
+    Raises:
+        ValueError: the file is not a readable GGUF (or gguf is not installed).
+    """
+    try:
+        from gguf import GGUFReader
+    except ImportError as exc:  # an optional dependency: pip install vision_cache[gguf]
+        raise ValueError("the gguf package is needed to read projector files") from exc
+    try:
+        reader = GGUFReader(path, "r")
+    except Exception as exc:  # the reader raises many types on a malformed file
+        raise ValueError(f"not a readable GGUF file: {type(exc).__name__}") from None
+    return {"vision": _bool_field(reader, VISION_KEY), "audio": _bool_field(reader, AUDIO_KEY)}
+
+
+def judge_projectors(projectors: list[tuple[str, str]]) -> tuple[Kind, str]:
+    """Judge ``(display name, local path)`` projectors: vision if any accepts images."""
+    if not projectors:
+        return Kind.NOT_VISION, "GGUF weights without a projector (mmproj*.gguf)"
+    seen = []
+    for name, path in projectors:
+        try:
+            caps = projector_capabilities(path)
+        except ValueError as exc:
+            seen.append(f"{name} unreadable ({exc})")
+            continue
+        if caps["vision"]:
+            return Kind.VISION, f"projector {name} accepts images"
+        seen.append(f"{name} is audio-only" if caps["audio"] else f"{name} declares no vision encoder")
+    return Kind.NOT_VISION, "; ".join(seen)
+
+
+def judge_gguf_local(path: str) -> tuple[Kind, str]:
+    """A local ``.gguf`` file (its folder's projectors count) or a folder of GGUF files."""
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        names = []
+    projectors = [(n, os.path.join(folder, n)) for n in names if is_projector_name(n)]
+    return judge_projectors(projectors)
+
+
+def _bool_field(reader, key: str) -> bool:
+    field = reader.get_field(key)
+    if field is None:
+        return False
+    try:
+        return bool(field.contents())
+    except Exception:
+        return False

@@ -1,0 +1,71 @@
+"""Local models (training outputs, downloaded snapshots, GGUF files): content digest and detection.
+
+The content version of a local model is a digest of exactly the files that decide its verdict:
+``config.json``'s bytes, and for GGUF the names, sizes and header bytes of the weight and
+projector files. An unchanged folder is answered from the store; an edited one is re-detected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from ..verdict import Kind
+
+GGUF_HEADER_BYTES = 64 * 1024  # GGUF metadata (architecture, projector capabilities) lives at the start
+_MAX_CONFIG_BYTES = 8 << 20
+
+
+def deciding_files(path: str) -> list[str]:
+    """The files whose content decides the verdict for the model at ``path``."""
+    if os.path.isfile(path):
+        folder = os.path.dirname(path)
+        projectors = [os.path.join(folder, n) for n in _listdir(folder) if _is_projector(n)]
+        return sorted({path, *projectors})
+    names = _listdir(path)
+    chosen = [n for n in names if n == "config.json" or n.lower().endswith(".gguf")]
+    return sorted(os.path.join(path, n) for n in chosen)
+
+
+def content_digest(path: str) -> str:
+    """40 hex digits identifying the deciding content of ``path`` (cheap: no weights are read in full)."""
+    digest = hashlib.sha256(b"vision_cache local v1\0")
+    for file in deciding_files(path):
+        name = os.path.relpath(file, path if os.path.isdir(path) else os.path.dirname(path))
+        try:
+            size = os.path.getsize(file)
+            with open(file, "rb") as fh:
+                head = fh.read(_MAX_CONFIG_BYTES if name == "config.json" else GGUF_HEADER_BYTES)
+        except OSError:
+            size, head = -1, b""
+        digest.update(f"{name}\0{size}\0".encode("utf-8", "surrogateescape"))
+        digest.update(hashlib.sha256(head).digest())
+    return digest.hexdigest()[:40]
+
+
+def detect_local(path: str) -> tuple[Kind, str]:
+    """Judge a local folder or file: GGUF by its projector, anything else by its config.json."""
+    from .detector import judge_config_bytes
+    from .gguf_rules import judge_gguf_local
+
+    if path.lower().endswith(".gguf") or (os.path.isdir(path) and any(n.lower().endswith(".gguf")
+                                                                      for n in _listdir(path))):
+        return judge_gguf_local(path)
+    config = os.path.join(path, "config.json")
+    if not os.path.isfile(config):
+        return Kind.NOT_VISION, "no config.json in the folder"
+    with open(config, "rb") as fh:
+        detection = judge_config_bytes(fh.read(_MAX_CONFIG_BYTES))
+    return detection.kind, detection.evidence
+
+
+def _listdir(folder: str) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:
+        return []
+
+
+def _is_projector(name: str) -> bool:
+    lower = name.lower()
+    return lower.endswith(".gguf") and "mmproj" in lower

@@ -1,0 +1,250 @@
+"""The rules that read a ``config.json`` and say whether it describes a vision-language model.
+
+A VLM takes images (or video frames) and generates text. The rules are a table of signals tried
+in order; the first that matches decides, and its description becomes the verdict's evidence.
+When none matches, :func:`judge_config` returns None (inconclusive), and the caller may ask
+transformers' ``AutoConfig`` before concluding ``not_vision``.
+
+Bump :data:`RULES_VERSION` whenever a change could turn a ``not_vision`` into ``vision``: stored
+negatives are re-checked when it changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+
+from ..verdict import Kind
+from .registry import Registry
+
+RULES_VERSION = 1
+
+# --- vocabulary ---------------------------------------------------------------------------------
+
+# Config keys that carry an image encoder or image-token wiring.
+VISION_KEYS = (
+    "vision_config",  # HF-format VLMs: LLaVA, Qwen2-VL, Gemma 3, Idefics3, Mllama, PaliGemma, InternVL...
+    "vision_tower_config",  # some remote-code VLMs
+    "img_processor",  # Phi-3-vision / Phi-3.5-vision (remote code)
+    "image_token_index",  # LLaVA family, PaliGemma, Pixtral
+    "image_token_id",  # Qwen2-VL, Idefics3, SmolVLM
+    "projector_config",  # remote-code VLMs with a separate projector block
+    "mm_vision_tower",  # original-format LLaVA (liuhaotian/llava-*)
+    "visual",  # Qwen-VL (Qwen/Qwen-VL-Chat, remote code)
+    "vision_encoder",  # several remote-code VLMs
+    "vit_config",  # Ovis, CogVLM-style remote code
+    "visual_encoder",  # remote-code VLMs
+)
+# Sub-configs that may themselves hold the vision keys (omni models, nested thinkers).
+NESTED_CONFIGS = ("thinker_config", "llm_config", "language_config", "multimodal_config")
+
+# Architecture names of heads that generate text.
+GENERATES_TEXT = re.compile(
+    r"(ForConditionalGeneration|ForCausalLM|LMHeadModel|ForVision2Seq|ForImageTextToText|ForMultimodalLM"
+    r"|ForSeq2SeqLM|Chat|ChatModel|VLModel|ForVisionText2Text)$"
+)
+# Architecture names of heads that do not (encoders, classifiers, detectors...).
+NO_TEXT_HEAD = re.compile(
+    r"(For(Image|Video|Audio|Sequence|Token)Classification|ForObjectDetection|For\w*Segmentation"
+    r"|ForDepthEstimation|ForZeroShot\w+|ForMaskedImageModeling|ForImageTextRetrieval|ForKeypoint\w+"
+    r"|Backbone|ForMaskedLM|ForQuestionAnswering|ForPreTraining|ForCTC|ForSpeechToText\w*)$"
+)
+# Image/text encoders: they carry a vision_config but generate no text.
+IMAGE_ENCODER_TYPES = frozenset({
+    "clip", "siglip", "siglip2", "chinese_clip", "align", "altclip", "owlvit", "owlv2", "x_clip",
+    "clipseg", "groupvit", "flava", "blip_2_qformer", "metaclip_2", "vit", "dinov2", "dinov3_vit",
+})
+# Remote-code VLMs that no transformers registry knows (their model_type is their own).
+REMOTE_CODE_VLM_TYPES = frozenset({
+    "internvl_chat",  # OpenGVLab/InternVL2, InternVL2.5, InternVL3
+    "minicpmv",  # openbmb/MiniCPM-V-2_6, MiniCPM-o
+    "deepseek_vl_v2",  # deepseek-ai/deepseek-vl2
+    "multi_modality",  # deepseek-ai/Janus (remote-code format)
+    "molmo",  # allenai/Molmo-7B-D
+    "cogvlm",  # THUDM/cogvlm-chat
+    "cogagent",  # THUDM/cogagent
+    "llava_llama",  # original-format LLaVA-1.5 (liuhaotian/llava-v1.5-*)
+    "llava_mistral",  # original-format LLaVA-1.6 Mistral
+    "llava_qwen",  # lmms-lab/llava-onevision (original format)
+    "phi3_v",  # microsoft/Phi-3-vision, Phi-3.5-vision
+    "phi4mm",  # microsoft/Phi-4-multimodal-instruct (remote code)
+    "ovis",  # AIDC-AI/Ovis
+    "kimi_vl",  # moonshotai/Kimi-VL
+    "florence2",  # microsoft/Florence-2 (remote-code format)
+    "chatglm",  # THUDM/glm-4v-9b sets vision_config; plain chatglm is caught by the key rule only
+    "mplug_owl2",  # MAGAer13/mplug-owl2
+    "qwen",  # Qwen/Qwen-VL-Chat (only when a `visual` block is present: see the key rule)
+    "aria",  # rhymes-ai/Aria (remote-code format)
+    "idefics3_remote", "smolvlm_remote",
+    "h2ovl_chat",  # h2oai/h2ovl-mississippi
+    "nvlm_d",  # nvidia/NVLM-D
+    "valley",  # bytedance Valley
+    "moondream1", "moondream",  # vikhyatk/moondream2
+    "paligemma_remote",
+    "eagle_chat", "eagle_2_5_vl",  # NVIDIA Eagle 2 / 2.5
+    "keye_vl",  # Kwai-Keye
+    "skywork_chat",  # Skywork-R1V
+    "intern_s1",  # internlm/Intern-S1
+    "step3_vl", "step3vl",  # stepfun-ai/step3
+    "dots_ocr",  # rednote-hilab/dots.ocr
+    "deepseek_vl",  # deepseek-ai/deepseek-vl (remote format)
+    "mini_internvl_chat",
+})
+# Types that must never count on the type alone (their family has text-only checkpoints too).
+TYPE_NEEDS_VISION_KEY = frozenset({"qwen", "chatglm"})
+# Audio-in, text-out models without image input (the registry adds its own; these it may not know).
+AUDIO_ONLY_TYPES = frozenset({
+    "whisper", "qwen2_audio", "qwen2_audio_encoder", "voxtral", "voxtral_realtime", "csm", "moshi",
+    "musicgen", "musicgen_melody", "seamless_m4t", "seamless_m4t_v2", "speech_to_text", "speecht5",
+    "granite_speech", "kyutai_speech_to_text", "dia", "wav2vec2", "hubert", "wavlm", "mimi",
+    "qwen3_asr", "glmasr", "ultravox", "kimi_audio", "step_audio",
+})
+
+
+# --- the signal table ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigView:
+    """Convenient, defensive access to a parsed config.json (which may be hostile)."""
+
+    raw: dict
+    registry: Registry
+
+    @property
+    def model_type(self) -> str:
+        value = self.raw.get("model_type")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def architectures(self) -> list[str]:
+        value = self.raw.get("architectures")
+        return [a for a in value if isinstance(a, str)] if isinstance(value, list) else []
+
+    @property
+    def auto_map_targets(self) -> list[str]:
+        value = self.raw.get("auto_map")
+        return list(value) if isinstance(value, dict) else []
+
+    def vision_key(self) -> str | None:
+        """The first vision key present (non-empty), at the top level or in a nested sub-config."""
+        for where, config in self._configs():
+            for key in VISION_KEYS:
+                if config.get(key) not in (None, {}, [], ""):
+                    return key if where == "" else f"{where}.{key}"
+        embd = self.raw.get("embd_layer")  # Phi-4-multimodal: {"image_embd_layer": {...}}
+        if isinstance(embd, dict) and embd.get("image_embd_layer"):
+            return "embd_layer.image_embd_layer"
+        return None
+
+    def _configs(self):
+        yield "", self.raw
+        for name in NESTED_CONFIGS:
+            nested = self.raw.get(name)
+            if isinstance(nested, dict):
+                yield name, nested
+
+    def generates_text(self) -> bool:
+        archs = self.architectures
+        if any(GENERATES_TEXT.search(a) for a in archs):
+            return True
+        if any(t in ("AutoModelForCausalLM", "AutoModelForVision2Seq", "AutoModelForImageTextToText",
+                     "AutoModelForSeq2SeqLM") for t in self.auto_map_targets):
+            return True
+        return not archs  # no head named: assume a generator (old remote-code configs omit it)
+
+    def only_non_text_heads(self) -> bool:
+        archs = self.architectures
+        return bool(archs) and not any(GENERATES_TEXT.search(a) for a in archs) and (
+            all(NO_TEXT_HEAD.search(a) for a in archs) or self.model_type in IMAGE_ENCODER_TYPES
+            or all(a.endswith("Model") for a in archs)
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Signal:
+    """One row of the table: when ``test`` returns a description, the verdict is ``kind``."""
+
+    kind: Kind
+    test: Callable[[ConfigView], str | None]
+
+
+def _text_only_checkpoint(c: ConfigView) -> str | None:
+    # Gemma3ForCausalLM (gemma3_text), Llama4ForCausalLM (llama4_text): a multimodal family's text-only weights
+    archs = c.architectures
+    if c.model_type.endswith("_text") and archs and all(a.endswith("ForCausalLM") for a in archs) \
+            and c.vision_key() is None:
+        return f"text-only checkpoint: model_type {c.model_type}, {archs[0]}"
+    return None
+
+
+def _encoder_without_text_head(c: ConfigView) -> str | None:
+    # CLIP, SigLIP, ViT, DETR...: they see images but generate no text
+    if c.model_type in IMAGE_ENCODER_TYPES and not c.generates_text():
+        return f"image model without a text-generating head: model_type {c.model_type}"
+    if c.only_non_text_heads():
+        return f"no text-generating head: {', '.join(c.architectures)}"
+    return None
+
+
+def _audio_only(c: ConfigView) -> str | None:
+    # Whisper, Qwen2-Audio, Voxtral, CSM: audio in, text out, no image input
+    if c.vision_key() is not None:
+        return None
+    if c.model_type in AUDIO_ONLY_TYPES or c.model_type in c.registry.audio_types:
+        return f"audio-only model: model_type {c.model_type}"
+    return None
+
+
+def _vision_key_on_generator(c: ConfigView) -> str | None:
+    # HF-format VLMs and most remote-code VLMs: an image encoder block in the config
+    key = c.vision_key()
+    if key is not None and c.generates_text():
+        return f"{key} present on a text-generating model"
+    return None
+
+
+def _registry_type(c: ConfigView) -> str | None:
+    # VLM model types that the installed transformers knows
+    if c.model_type and c.model_type in c.registry.vision_types:
+        return f"model_type {c.model_type} in the transformers registry (image-text-to-text)"
+    return None
+
+
+def _registry_class(c: ConfigView) -> str | None:
+    # fine-tunes that renamed model_type but kept a VLM architecture class
+    for arch in c.architectures:
+        if arch in c.registry.vision_classes:
+            return f"architecture {arch} in the transformers registry (image-text-to-text)"
+    return None
+
+
+def _curated_remote_code(c: ConfigView) -> str | None:
+    # remote-code VLMs unknown to any registry (InternVL, MiniCPM-V, DeepSeek-VL2, Molmo, CogVLM...)
+    if c.model_type in REMOTE_CODE_VLM_TYPES and c.model_type not in TYPE_NEEDS_VISION_KEY:
+        return f"model_type {c.model_type} is a known remote-code VLM"
+    return None
+
+
+SIGNALS: tuple[Signal, ...] = (
+    Signal(Kind.NOT_VISION, _text_only_checkpoint),
+    Signal(Kind.NOT_VISION, _encoder_without_text_head),
+    Signal(Kind.NOT_VISION, _audio_only),
+    Signal(Kind.VISION, _vision_key_on_generator),
+    Signal(Kind.VISION, _registry_type),
+    Signal(Kind.VISION, _registry_class),
+    Signal(Kind.VISION, _curated_remote_code),
+)
+
+
+def judge_config(config: object, registry: Registry) -> tuple[Kind, str] | None:
+    """Apply :data:`SIGNALS` to a parsed config.json: ``(kind, evidence)``, or None if inconclusive."""
+    if not isinstance(config, dict):
+        return Kind.NOT_VISION, "config.json is not a JSON object"
+    view = ConfigView(config, registry)
+    for signal in SIGNALS:
+        evidence = signal.test(view)
+        if evidence is not None:
+            return signal.kind, evidence
+    return None

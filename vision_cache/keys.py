@@ -1,0 +1,216 @@
+"""What a verdict is stored under: subject, content version and auth scope (DESIGN section 2).
+
+Everything here runs on the hit path, so it imports nothing heavy: the full repo-id validation
+of ``huggingface_hub`` runs only on a miss (:func:`validate_hub_subject`), before anything is
+written. A hit is therefore proof that the name was validated when the verdict was stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import os
+import re
+import sys
+
+from .errors import InvalidModelNameError, InvalidRevisionError, InvalidTokenError, LocalModelNotFoundError
+
+ANONYMOUS = "anonymous"
+LOCAL = "local"
+DEFAULT_REVISION = "main"
+MAX_NAME_LENGTH = 4096  # a path may be long; a repo id is checked against the Hub's own limit later
+_SEP = "\x1f"  # ASCII unit separator: no accepted component may contain a control character
+_COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+_PATH_PREFIXES = ("/", "./", "../", "~", ".\\", "..\\")
+
+
+@dataclasses.dataclass(frozen=True)
+class Subject:
+    """A model to judge: a Hub repo (compared case-insensitively) or a local file or folder."""
+
+    kind: str  # "hub" or "local"
+    name: str  # the repo id as given, or the absolute normalised path
+    id: str  # the comparison key: lower-cased repo id, or the path
+
+    @property
+    def is_local(self) -> bool:
+        return self.kind == "local"
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+def parse_subject(model_name: object) -> Subject:
+    """Classify ``model_name`` as a local path or a Hub repo id, with cheap checks only.
+
+    A name that exists on disk, or that is written like a path (``/x``, ``./x``, ``~/x``), is local;
+    anything else is a Hub repo id, fully validated by :func:`validate_hub_subject` on a miss.
+
+    Raises:
+        InvalidModelNameError: not a string, empty, too long, or containing control characters.
+        LocalModelNotFoundError: written like a path, but nothing exists there.
+    """
+    if not isinstance(model_name, str):
+        raise InvalidModelNameError(f"model name must be a str, not {type(model_name).__name__}")
+    if not model_name or model_name.strip() != model_name:
+        raise InvalidModelNameError(f"model name {model_name!r} is empty or has surrounding white space")
+    if len(model_name) > MAX_NAME_LENGTH or not model_name.isprintable():
+        raise InvalidModelNameError(
+            f"model name {_shorten(model_name)!r} is too long or contains control characters"
+        )
+    expanded = os.path.expanduser(model_name)
+    if os.path.exists(expanded):
+        path = os.path.realpath(expanded)
+        return Subject("local", path, path)
+    if model_name.startswith(_PATH_PREFIXES) or os.path.isabs(expanded):
+        raise LocalModelNotFoundError(f"no file or folder at {model_name!r}, and it is not a Hub repo id")
+    return Subject("hub", model_name, model_name.lower())
+
+
+def same_subject(stored_name: str, subject: Subject) -> bool:
+    """Whether a name read back from the store denotes ``subject`` (a guard against planted entries)."""
+    return (stored_name.lower() if subject.kind == "hub" else stored_name) == subject.id
+
+
+def validate_hub_subject(subject: Subject) -> None:
+    """Apply ``huggingface_hub``'s own repo-id rules (imported on a miss only).
+
+    Raises:
+        InvalidModelNameError: the Hub would refuse this repo id.
+    """
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(subject.name)
+    except HFValidationError as exc:
+        raise InvalidModelNameError(f"{_shorten(subject.name)!r} is not a valid Hub repo id: {exc}") from None
+
+
+def parse_revision(revision: object) -> str:
+    """Return the revision to resolve ("main" when None).
+
+    Raises:
+        InvalidRevisionError: not a string, empty, too long, or containing control characters or spaces.
+    """
+    if revision is None:
+        return DEFAULT_REVISION
+    if not isinstance(revision, str):
+        raise InvalidRevisionError(f"revision must be a str, not {type(revision).__name__}")
+    if not revision or len(revision) > 256 or not revision.isprintable() or " " in revision:
+        raise InvalidRevisionError(f"{_shorten(revision)!r} is not a valid git revision")
+    if ".." in revision or revision.startswith("/") or revision.endswith((".lock", "/")):
+        raise InvalidRevisionError(f"{_shorten(revision)!r} is not a valid git revision")
+    return revision
+
+
+def is_commit_sha(revision: str) -> bool:
+    return _COMMIT_RE.fullmatch(revision) is not None
+
+
+# --- auth scope ---------------------------------------------------------------------------------
+
+
+def effective_token(hf_token: object) -> str | None:
+    """The token a Hub request for this call would carry: the argument, else the ambient token.
+
+    Raises:
+        InvalidTokenError: ``hf_token`` is neither a str nor None (the message never shows it).
+    """
+    if hf_token is None:
+        return ambient_token()
+    if not isinstance(hf_token, str):
+        raise InvalidTokenError(f"hf_token must be a str or None, not {type(hf_token).__name__}")
+    return _clean_token(hf_token)
+
+
+def ambient_token() -> str | None:
+    """The token ``huggingface_hub.get_token()`` would return, without importing it when we can.
+
+    ``get_token`` costs ~200 ms to import, which a cache hit cannot afford. For the plain cases
+    (``HF_TOKEN``/``HUGGING_FACE_HUB_TOKEN``, a token file, or nothing) we apply its documented
+    precedence here; for everything else (OIDC, Colab, OAuth tokens that refresh, staging) we ask
+    ``get_token()`` itself. ``tests/test_keys.py`` checks both agree.
+    """
+    env = os.environ
+    if env.get("HF_OIDC_RESOURCE") or "google.colab" in sys.modules or env.get("HUGGINGFACE_CO_STAGING"):
+        return _hub_get_token()
+    from_env = _clean_token(env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN"))
+    if from_env is not None:
+        return from_env
+    token_path = _hf_token_path()
+    try:
+        with open(token_path, encoding="utf-8") as fh:
+            from_file = _clean_token(fh.read())
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return _hub_get_token()
+    if from_file is not None and os.path.exists(os.path.join(os.path.dirname(token_path), "stored_tokens")):
+        return _hub_get_token()  # may be an OAuth token that get_token() refreshes
+    return from_file
+
+
+def _hub_get_token() -> str | None:
+    from huggingface_hub import get_token
+
+    return get_token()
+
+
+def _hf_token_path() -> str:
+    default_home = os.path.join(os.path.expanduser("~"), ".cache")
+    hf_home = os.path.expandvars(os.path.expanduser(
+        os.getenv("HF_HOME", os.path.join(os.getenv("XDG_CACHE_HOME", default_home), "huggingface"))))
+    return os.path.expandvars(os.path.expanduser(os.getenv("HF_TOKEN_PATH", os.path.join(hf_home, "token"))))
+
+
+def _clean_token(token: str | None) -> str | None:
+    if token is None:
+        return None
+    return token.replace("\r", "").replace("\n", "").strip() or None
+
+
+def auth_scope(token: str | None, secret: bytes) -> str:
+    """``anonymous``, or a keyed fingerprint of the token that cannot be reversed without the secret."""
+    if token is None:
+        return ANONYMOUS
+    return "token:" + hmac.new(secret, token.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+# --- store keys -----------------------------------------------------------------------------------
+# Every component is free of control characters (checked above), so joining on one is unambiguous.
+
+
+def verdict_key(subject: Subject, version: str, scope: str) -> str:
+    """A verdict at a commit sha (or local digest); ``@name`` for a denial, which has no sha."""
+    return _SEP.join(("verdict", subject.key, version, scope))
+
+
+def alias_key(subject: Subject, revision: str, scope: str) -> str:
+    """Revision name -> commit sha, as seen with this auth scope."""
+    return _SEP.join(("alias", subject.key, revision, scope))
+
+
+def backoff_key(subject: Subject, revision: str, scope: str) -> str:
+    """Set after an ``unknown``: others skip the failing Hub for a few seconds."""
+    return _SEP.join(("backoff", subject.key, revision, scope))
+
+
+def lease_key(subject: Subject, revision: str, scope: str) -> str:
+    """Held by the one process detecting this key right now (single-flight)."""
+    return _SEP.join(("lease", subject.key, revision, scope))
+
+
+def split_key(key: str) -> list[str]:
+    return key.split(_SEP)
+
+
+def subject_prefixes(subject: Subject) -> list[str]:
+    """Key prefixes of every entry about ``subject`` (for purge)."""
+    return [_SEP.join((family, subject.key, "")) for family in ("verdict", "alias", "backoff", "lease")]
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."

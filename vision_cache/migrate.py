@@ -1,0 +1,111 @@
+"""Applies the numbered steps in ``migrations/`` to a store, once, under a cross-process lease.
+
+The store records its schema version under :data:`SCHEMA_KEY`. Steps are modules named
+``NNNN_description.py`` that define ``upgrade(store)``; each must be idempotent, because a step
+interrupted by a crash runs again. The version is recorded after each step, so a crash loses at
+most the step in progress. A store whose version is newer than the newest step this release
+knows is never touched: :class:`NewerSchemaError` is raised and the cache degrades.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable, Sequence
+
+from .errors import VisionCacheError
+from .lease import Lease
+from .stores.base import Store
+
+SCHEMA_KEY = "meta\x1fschema"
+LOCK_KEY = "meta\x1fmigration-lock"
+_STEP_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)")
+
+
+class NewerSchemaError(VisionCacheError):
+    """The store was written by a newer vision_cache. Upgrade vision_cache; the store is left untouched."""
+
+
+class MigrationLockTimeout(VisionCacheError):
+    """Another process held the migration lease for too long. Retry; nothing was changed by us."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    version: int
+    name: str
+    upgrade: Callable[[Store], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class MigrationResult:
+    from_version: int
+    to_version: int
+    applied: tuple[str, ...]
+
+
+def discover_steps(package: str = "vision_cache.migrations") -> list[Step]:
+    """The steps shipped in ``package``, in order. Raises VisionCacheError if they are not 1..N."""
+    module = importlib.import_module(package)
+    steps = []
+    for info in pkgutil.iter_modules(module.__path__):
+        match = _STEP_NAME.fullmatch(info.name)
+        if match:
+            step = importlib.import_module(f"{package}.{info.name}")
+            steps.append(Step(int(match.group(1)), info.name, step.upgrade))
+    steps.sort(key=lambda s: s.version)
+    if [s.version for s in steps] != list(range(1, len(steps) + 1)):
+        raise VisionCacheError(f"migration steps in {package} are not numbered 1..N: {[s.name for s in steps]}")
+    return steps
+
+
+def schema_version(store: Store) -> int:
+    """The version recorded in ``store`` (0 for a new, empty store). Raises StoreError."""
+    record = store.get(SCHEMA_KEY)
+    if record is None:
+        return 0
+    version = record.get("version") if isinstance(record, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise VisionCacheError(f"the store's schema record is malformed: {record!r}")
+    return version
+
+
+def latest_version(steps: Sequence[Step] | None = None) -> int:
+    return len(discover_steps() if steps is None else steps)
+
+
+def migrate(store: Store, steps: Sequence[Step] | None = None, lock_timeout: float = 60.0) -> MigrationResult:
+    """Bring ``store`` to the newest schema.
+
+    Raises:
+        NewerSchemaError: the store is newer than this release (nothing is touched).
+        MigrationLockTimeout: another process kept the lease longer than ``lock_timeout``.
+        StoreError: the store failed.
+    """
+    steps = discover_steps() if steps is None else list(steps)
+    target = len(steps)
+    current = schema_version(store)
+    _refuse_newer(current, target)
+    if current == target:
+        return MigrationResult(current, current, ())
+    with Lease(store, LOCK_KEY) as lease:
+        if not lease.acquire(timeout=lock_timeout):
+            raise MigrationLockTimeout(f"another process has held the migration lease for {lock_timeout:g} s")
+        start = current = schema_version(store)  # another process may have migrated meanwhile
+        _refuse_newer(current, target)
+        applied = []
+        for step in steps[current:]:
+            step.upgrade(store)
+            store.set(SCHEMA_KEY, {"version": step.version}, None)
+            applied.append(step.name)
+        return MigrationResult(start, target, tuple(applied))
+
+
+def _refuse_newer(current: int, target: int) -> None:
+    if current > target:
+        raise NewerSchemaError(
+            f"the store has schema version {current}, but this vision_cache knows only up to {target}; "
+            "it was written by a newer release. Leaving it untouched; upgrade vision_cache to use it."
+        )

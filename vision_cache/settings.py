@@ -1,0 +1,76 @@
+"""Resolved configuration: constructor arguments first, then ``VISION_CACHE_*`` variables, then defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+
+from .errors import ConfigurationError
+
+DAY = 24 * 3600.0
+
+DEFAULT_NEGATIVE_TTL = 7 * DAY  # a `not_vision` answer is re-checked weekly (a new transformers may know more)
+DEFAULT_DENIED_TTL = 600.0  # access can be granted at any time: re-check denials after 10 minutes
+DEFAULT_ALIAS_TTL = 600.0  # how long "main" is trusted to point at the same commit
+DEFAULT_FAILURE_BACKOFF = 10.0  # after an `unknown`, other workers wait this long before asking the Hub again
+MAX_FAILURE_BACKOFF = 30.0
+DEFAULT_HUB_TIMEOUT = 10.0  # bound on a cold lookup's time spent talking to the Hub
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    directory: str | None  # None: the platformdirs user cache folder
+    url: str | None  # redis://... puts the store on Redis
+    negative_ttl: float
+    denied_ttl: float
+    alias_ttl: float
+    failure_backoff: float
+    hub_timeout: float
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        directory: str | os.PathLike | None = None,
+        url: str | None = None,
+        negative_ttl: float | None = None,
+        denied_ttl: float | None = None,
+        alias_ttl: float | None = None,
+        failure_backoff: float | None = None,
+        hub_timeout: float | None = None,
+        environ: Mapping[str, str] = os.environ,
+    ) -> Settings:
+        """Merge arguments, environment and defaults; raise ConfigurationError on a bad value."""
+        backoff = _seconds("failure_backoff", failure_backoff, environ.get("VISION_CACHE_FAILURE_BACKOFF"),
+                           DEFAULT_FAILURE_BACKOFF)
+        if backoff > MAX_FAILURE_BACKOFF:
+            raise ConfigurationError(f"failure_backoff must be at most {MAX_FAILURE_BACKOFF:g} seconds")
+        return cls(
+            directory=os.fspath(directory) if directory is not None else environ.get("VISION_CACHE_DIR") or None,
+            url=url if url is not None else environ.get("VISION_CACHE_URL") or None,
+            negative_ttl=_seconds("negative_ttl", negative_ttl, environ.get("VISION_CACHE_NEGATIVE_TTL"),
+                                  DEFAULT_NEGATIVE_TTL),
+            denied_ttl=_seconds("denied_ttl", denied_ttl, environ.get("VISION_CACHE_DENIED_TTL"),
+                                DEFAULT_DENIED_TTL),
+            alias_ttl=_seconds("alias_ttl", alias_ttl, environ.get("VISION_CACHE_ALIAS_TTL"), DEFAULT_ALIAS_TTL),
+            failure_backoff=backoff,
+            hub_timeout=_seconds("hub_timeout", hub_timeout, environ.get("VISION_CACHE_HUB_TIMEOUT"),
+                                 DEFAULT_HUB_TIMEOUT),
+        )
+
+
+def _seconds(name: str, argument: float | None, env_value: str | None, default: float) -> float:
+    if argument is not None:
+        value, origin = argument, name
+    elif env_value not in (None, ""):
+        value, origin = env_value, f"VISION_CACHE_{name.upper()}"
+    else:
+        return default
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{origin} must be a number of seconds, got {value!r}") from None
+    if not (0 <= seconds < float("inf")):
+        raise ConfigurationError(f"{origin} must be a finite number of seconds >= 0, got {value!r}")
+    return seconds

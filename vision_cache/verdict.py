@@ -1,0 +1,123 @@
+"""The answer vision_cache gives: a :class:`Verdict`, and its JSON form in a store.
+
+Store contents are treated as hostile: :func:`Verdict.from_record` accepts only a record
+whose every field has the expected type and range, and raises :class:`ValueError` otherwise
+(callers treat that as a miss).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from typing import Any
+
+SHA_RE = re.compile(r"[0-9a-f]{40}")
+
+
+class Kind(str, enum.Enum):
+    """What the detector concluded."""
+
+    VISION = "vision"  # read the model at this content version: it is a VLM (stored as long as the commit)
+    NOT_VISION = "not_vision"  # read it: it is not (stored for negative_ttl)
+    DENIED = "denied"  # not found, gated or unauthorised for this auth scope (stored for denied_ttl)
+    UNKNOWN = "unknown"  # timeout, connection error, 5xx...: never stored as an answer
+
+
+class Source(str, enum.Enum):
+    """Where this particular answer came from."""
+
+    MEMORY = "memory"  # this process's short-lived memory tier
+    STORE = "store"  # the shared store (disk or Redis)
+    DETECTED = "detected"  # detected just now
+    STALE = "stale"  # offline or Hub unreachable: an expired alias or the HF cache's refs/ answered
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """Whether a model is a vision-language model, and why we think so.
+
+    ``is_vision`` is True only for ``Kind.VISION``; every other kind answers False, as Studio's
+    ``is_vision_model()`` always has.
+    """
+
+    kind: Kind
+    source: Source
+    subject: str  # the repo id as the caller spelled it, or the absolute local path
+    revision: str | None  # the revision asked for ("main" when none was given)
+    commit_sha: str | None  # the commit (or local content digest) the verdict describes
+    created_at: float  # unix time of detection
+    expires_at: float | None  # unix time after which it is re-detected; None: as long as the commit
+    detector: str  # fingerprint of the rules that produced it
+    evidence: str  # the signal that decided it, for humans
+
+    @property
+    def is_vision(self) -> bool:
+        return self.kind is Kind.VISION
+
+    def __bool__(self) -> bool:  # so that `if cache.lookup(...)` reads naturally
+        return self.is_vision
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (used by ``--json`` and by the stores)."""
+        return {
+            "is_vision": self.is_vision,
+            "kind": self.kind.value,
+            "source": self.source.value,
+            "subject": self.subject,
+            "revision": self.revision,
+            "commit_sha": self.commit_sha,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "detector": self.detector,
+            "evidence": self.evidence,
+        }
+
+    def to_record(self) -> dict[str, Any]:
+        """The form stored in a shared store: everything but the per-answer ``source``."""
+        record = self.to_dict()
+        del record["source"], record["is_vision"]
+        return record
+
+    @classmethod
+    def from_record(cls, record: Any, source: Source = Source.STORE) -> Verdict:
+        """Rebuild a verdict from a stored record, validating every field.
+
+        Raises:
+            ValueError: the record is malformed (wrong type, unknown kind, bad sha...).
+        """
+        if not isinstance(record, dict):
+            raise ValueError("stored verdict is not an object")
+        kind = Kind(_field(record, "kind", str))
+        if kind is Kind.UNKNOWN:
+            raise ValueError("an unknown verdict is never stored")
+        sha = _field(record, "commit_sha", str, optional=True)
+        if sha is not None and not SHA_RE.fullmatch(sha):
+            raise ValueError("stored commit_sha is not 40 hex digits")
+        return cls(
+            kind=kind,
+            source=source,
+            subject=_field(record, "subject", str),
+            revision=_field(record, "revision", str, optional=True),
+            commit_sha=sha,
+            created_at=float(_field(record, "created_at", (int, float))),
+            expires_at=_optional_float(_field(record, "expires_at", (int, float), optional=True)),
+            detector=_field(record, "detector", str),
+            evidence=_field(record, "evidence", str),
+        )
+
+    def with_source(self, source: Source) -> Verdict:
+        return dataclasses.replace(self, source=source)
+
+
+def _field(record: dict, name: str, types: type | tuple[type, ...], optional: bool = False) -> Any:
+    value = record.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, types) or isinstance(value, bool) or (isinstance(value, str) and len(value) > 4096):
+        raise ValueError(f"stored verdict field {name!r} is malformed")
+    return value
+
+
+def _optional_float(value: float | None) -> float | None:
+    return None if value is None else float(value)
