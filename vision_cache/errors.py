@@ -30,8 +30,12 @@ class InvalidTokenError(VisionCacheError, ValueError):
     """
 
 
-class LocalModelNotFoundError(VisionCacheError, FileNotFoundError):
-    """The model name looks like a local path, but nothing exists there. Fix the path."""
+class LocalModelNotFoundError(InvalidModelNameError, FileNotFoundError):
+    """The model name is written like a local path, but nothing exists there. Fix the path.
+
+    A subclass of both :class:`InvalidModelNameError` (so one ``except ValueError`` catches every
+    bad name) and :class:`FileNotFoundError`.
+    """
 
 
 class ConfigurationError(VisionCacheError, ValueError):

@@ -90,7 +90,27 @@ REMOTE_CODE_VLM_TYPES = frozenset({
     "dots_ocr",  # rednote-hilab/dots.ocr
     "deepseek_vl",  # deepseek-ai/deepseek-vl (remote format)
     "mini_internvl_chat",
+    "internlmxcomposer2",  # internlm/internlm-xcomposer2-7b, -4khd
+    "bunny-llama", "bunny-phi", "bunny-qwen",  # BAAI/Bunny
 })
+# Remote-code VLM classes, named in `architectures` or `auto_map` (whatever model_type a fine-tune sets).
+REMOTE_CODE_VLM_CLASSES = frozenset({
+    "InternLMXComposer2ForCausalLM", "InternLMXComposerForCausalLM",  # internlm/internlm-xcomposer2*
+    "InternVLChatModel",  # OpenGVLab/InternVL
+    "MiniCPMV", "MiniCPMO",  # openbmb/MiniCPM-V, MiniCPM-o
+    "DeepseekVLV2ForCausalLM", "MultiModalityCausalLM",  # deepseek-ai/deepseek-vl2, Janus
+    "MolmoForCausalLM",  # allenai/Molmo
+    "CogVLMForCausalLM", "CogAgentForCausalLM",  # THUDM/cogvlm, cogagent
+    "Phi3VForCausalLM", "Phi4MMForCausalLM",  # microsoft/Phi-3-vision, Phi-4-multimodal
+    "LlavaLlamaForCausalLM", "LlavaMistralForCausalLM", "LlavaQwenForCausalLM",  # original-format LLaVA
+    "BunnyLlamaForCausalLM", "BunnyPhiForCausalLM", "BunnyQwenForCausalLM",  # BAAI/Bunny
+    "HfMoondream", "Moondream",  # vikhyatk/moondream2
+    "Ovis", "KimiVLForConditionalGeneration", "Florence2ForConditionalGeneration",
+    "MPLUGOwl2LlamaForCausalLM", "H2OVLChatModel", "NVLM_D", "Eagle2ChatModel",
+})
+# Class-name fragments that only VLM classes carry (Qwen2VL..., InternVLChat..., LlavaNext..., XComposer...).
+VLM_CLASS_FRAGMENT = re.compile(r"(VL(?=[A-Z0-9_]|Chat|For|Model|$)|Llava|LLaVA|XComposer|MiniCPMV|Phi3V"
+                                r"|Vision2Seq|ImageTextToText|VisionText2Text)")
 # Types that must never count on the type alone (their family has text-only checkpoints too).
 TYPE_NEEDS_VISION_KEY = frozenset({"qwen", "chatglm"})
 # Audio-in, text-out models without image input (the registry adds its own; these it may not know).
@@ -126,6 +146,13 @@ class ConfigView:
     def auto_map_targets(self) -> list[str]:
         value = self.raw.get("auto_map")
         return list(value) if isinstance(value, dict) else []
+
+    @property
+    def class_names(self) -> list[str]:
+        """Architecture classes plus auto_map targets ("modeling_x.ClassName" -> "ClassName")."""
+        value = self.raw.get("auto_map")
+        mapped = [v for v in value.values() if isinstance(v, str)] if isinstance(value, dict) else []
+        return self.architectures + [name.rsplit(".", 1)[-1] for name in mapped]
 
     def vision_key(self) -> str | None:
         """The first vision key present (non-empty), at the top level or in a nested sub-config."""
@@ -227,6 +254,24 @@ def _curated_remote_code(c: ConfigView) -> str | None:
     return None
 
 
+def _curated_remote_code_class(c: ConfigView) -> str | None:
+    # remote-code VLMs whose model_type is generic or missing (InternLM-XComposer2 says "internlm", CogVLM none)
+    for name in c.class_names:
+        if name in REMOTE_CODE_VLM_CLASSES:
+            return f"class {name} is a known remote-code VLM"
+    return None
+
+
+def _vlm_class_name(c: ConfigView) -> str | None:
+    # fine-tunes and forks of VLM families with renamed types: the class name still says VL / Llava / ...
+    if not c.generates_text():
+        return None
+    for name in c.class_names:
+        if VLM_CLASS_FRAGMENT.search(name):
+            return f"class {name} names a vision-language model"
+    return None
+
+
 SIGNALS: tuple[Signal, ...] = (
     Signal(Kind.NOT_VISION, _text_only_checkpoint),
     Signal(Kind.NOT_VISION, _encoder_without_text_head),
@@ -235,6 +280,8 @@ SIGNALS: tuple[Signal, ...] = (
     Signal(Kind.VISION, _registry_type),
     Signal(Kind.VISION, _registry_class),
     Signal(Kind.VISION, _curated_remote_code),
+    Signal(Kind.VISION, _curated_remote_code_class),
+    Signal(Kind.VISION, _vlm_class_name),
 )
 
 

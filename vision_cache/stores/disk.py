@@ -19,6 +19,7 @@ import json
 import os
 import sqlite3
 import time
+import logging
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -32,6 +33,7 @@ SECRET_FILE = "secret.key"
 _NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "lustre", "gpfs",
                         "beegfs", "glusterfs", "fuse.glusterfs", "ceph", "fuse.ceph"}
 _OPEN_ATTEMPTS = 20
+logger = logging.getLogger("vision_cache")
 
 
 class JSONOnlyDisk(diskcache.Disk):
@@ -44,7 +46,7 @@ class JSONOnlyDisk(diskcache.Disk):
 
     def get(self, key, raw):
         if not raw or type(key) is not str:
-            raise ValueError("refusing a non-text key (possibly a pickle) in the store")
+            return None  # a non-text key (possibly a pickle) is never loaded; scan() skips it
         return key
 
     def store(self, value, read, key=diskcache.core.UNKNOWN):
@@ -139,8 +141,8 @@ class DiskStore(Store):
                     pass
         if not moved:
             raise StoreError(f"the store in {self.directory} is unreadable ({exc}) and cannot be moved aside")
-        warnings.warn(f"vision_cache: the store in {self.directory} was unreadable ({exc}); "
-                      f"moved it aside as cache.db.corrupt-{stamp} and started a new one", stacklevel=4)
+        logger.warning("vision_cache: the store in %s was unreadable (%s); moved it aside as "
+                       "cache.db.corrupt-%s and started a new one", self.directory, exc, stamp)
 
     def _run(self, operation, *args):
         try:
@@ -192,7 +194,7 @@ class DiskStore(Store):
         except (sqlite3.Error, OSError, ValueError, diskcache.Timeout) as exc:
             raise StoreError(f"store {self.directory}: {exc}") from None
         for key in keys:
-            if not key.startswith(prefix):
+            if key is None or not key.startswith(prefix):
                 continue
             try:
                 value, expires_at = self._connect().get(key, expire_time=True)
@@ -281,6 +283,5 @@ def _warn_if_network_filesystem(directory: str) -> None:
                 len(mount_point) > len(best[0]):
             best = (mount_point, fs_type)
     if best[1] in _NETWORK_FILESYSTEMS:
-        warnings.warn(f"vision_cache: {directory} is on a network file system ({best[1]}); SQLite may corrupt "
-                      "there. Share verdicts between hosts with VISION_CACHE_URL=redis://... instead.",
-                      stacklevel=4)
+        logger.warning("vision_cache: %s is on a network file system (%s); SQLite may corrupt there. "
+                       "Share verdicts between hosts with VISION_CACHE_URL=redis://... instead.", directory, best[1])

@@ -1,0 +1,97 @@
+"""The migration runner: upgrades, is idempotent, and never touches a newer schema."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from conftest import VLM, publish
+
+from vision_cache import Kind, Source
+from vision_cache.migrate import (
+    SCHEMA_KEY,
+    NewerSchemaError,
+    Step,
+    discover_steps,
+    latest_version,
+    migrate,
+    schema_version,
+)
+from vision_cache.stores.disk import DiskStore
+from vision_cache.stores.memory import MemoryStore
+
+
+def test_shipped_steps_are_numbered_from_one():
+    steps = discover_steps()
+    assert [s.version for s in steps] == list(range(1, len(steps) + 1))
+    assert steps[0].name == "0001_initial"
+
+
+def test_new_store_is_brought_to_the_latest_schema_once(store_dir):
+    store = DiskStore(str(store_dir))
+    assert schema_version(store) == 0
+    first = migrate(store)
+    assert (first.from_version, first.to_version) == (0, latest_version())
+    assert first.applied[0] == "0001_initial"
+    again = migrate(store)
+    assert again.applied == () and schema_version(store) == latest_version()
+
+
+def test_pending_steps_run_in_order_and_keep_existing_entries():
+    store = MemoryStore()
+    ran = []
+    steps = [Step(1, "0001_a", lambda s: ran.append(1)), Step(2, "0002_b", lambda s: ran.append(2))]
+    migrate(store, steps[:1])
+    store.set("verdict\x1fkept", {"x": 1}, None)
+    result = migrate(store, steps)
+    assert ran == [1, 2] and result.applied == ("0002_b",)
+    assert store.get("verdict\x1fkept") == {"x": 1}
+
+
+def test_a_step_that_crashes_is_retried_next_time_and_earlier_ones_are_not():
+    store = MemoryStore()
+    calls = {"a": 0, "b": 0}
+
+    def b(_):
+        calls["b"] += 1
+        if calls["b"] == 1:
+            raise RuntimeError("crash mid-migration")
+
+    steps = [Step(1, "0001_a", lambda s: calls.__setitem__("a", calls["a"] + 1)), Step(2, "0002_b", b)]
+    with pytest.raises(RuntimeError):
+        migrate(store, steps)
+    assert schema_version(store) == 1
+    migrate(store, steps)
+    assert calls == {"a": 1, "b": 2} and schema_version(store) == 2
+
+
+def test_newer_schema_is_refused_and_left_untouched(store_dir):
+    store = DiskStore(str(store_dir))
+    store.set(SCHEMA_KEY, {"version": 999}, None)
+    store.set("verdict\x1ffuture", {"format": "from the future"}, None)
+    before = sorted((k, repr(v)) for k, v, _ in store.scan())
+    with pytest.raises(NewerSchemaError, match="newer release"):
+        migrate(store)
+    assert sorted((k, repr(v)) for k, v, _ in store.scan()) == before
+
+
+def test_cache_on_a_newer_store_degrades_to_memory_without_raising(hub, make_cache, store_dir, caplog):
+    publish(hub, VLM)
+    store = DiskStore(str(store_dir))
+    store.set(SCHEMA_KEY, {"version": 999}, None)
+    store.close()
+    with caplog.at_level(logging.WARNING, logger="vision_cache"):
+        cache = make_cache()
+    assert isinstance(cache.store, MemoryStore)
+    assert "newer release" in caplog.text
+    assert cache.lookup(VLM).kind is Kind.VISION
+    assert DiskStore(str(store_dir)).get(SCHEMA_KEY) == {"version": 999}
+    assert not [k for k, _, _ in DiskStore(str(store_dir)).scan("verdict")]
+
+
+def test_verdicts_survive_reopening(hub, make_cache):
+    publish(hub, VLM)
+    make_cache().lookup(VLM)
+    hub.reset_counts()
+    reopened = make_cache().lookup(VLM)
+    assert reopened.source is Source.STORE and hub.count() == 0
