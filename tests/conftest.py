@@ -90,6 +90,7 @@ def make_cache(store_dir):
 
     def make(**kwargs):
         kwargs.setdefault("directory", store_dir)
+        kwargs.setdefault("memory_ttl", 0)  # these tests look at the shared store; the memory tier has its own
         cache = VisionCache(**kwargs)
         made.append(cache)
         return cache

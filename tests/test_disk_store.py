@@ -69,7 +69,7 @@ def test_unwritable_folder_degrades_to_memory_with_one_warning(hub, tmp_path, ca
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with caplog.at_level(logging.WARNING, logger="vision_cache"):
-        cache = VisionCache(directory=blocker / "store")
+        cache = VisionCache(directory=blocker / "store", memory_ttl=0)
         assert isinstance(cache.store, MemoryStore)
         assert cache.lookup(VLM).kind is Kind.VISION
         assert cache.lookup(VLM).source is Source.STORE  # the memory store still answers

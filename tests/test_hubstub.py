@@ -23,7 +23,8 @@ Client behaviours pinned down here (huggingface_hub 2.4.0), useful for callers:
   ~23 s) then LocalEntryNotFoundError. Measured: 23.3 s. With a cached file: returns it at once.
 * None of these backoff parameters are settable by env var; only the per-attempt timeouts are
   (HF_HUB_ETAG_TIMEOUT / HF_HUB_DOWNLOAD_TIMEOUT, integers). The retry round of hf_hub_download uses a hard-coded
-  60 s timeout, so an unresponsive Hub with nothing cached blocks hf_hub_download for minutes.
+  60 s timeout, so an unresponsive Hub with nothing cached blocks hf_hub_download for minutes (measured with a
+  hanging Hub: 385 s, 7 HEADs = 2 s + 6 x 60 s + 23 s of sleeps, then LocalEntryNotFoundError from ReadTimeout).
 * Cached files keep being served when the Hub later denies access (401/403/RepoNotFound/Gated on the HEAD):
   hf_hub_download silently returns the cached copy. RevisionNotFound/EntryNotFound are raised, not masked.
 """

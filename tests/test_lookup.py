@@ -181,4 +181,7 @@ def test_module_level_is_vision_model_uses_the_default_cache(hub, repo, monkeypa
     publish(hub, repo)
     expected = repo == VLM_2
     assert cache_module.is_vision_model(repo) is expected
-    assert cache_module.default_cache().lookup(repo).source is Source.STORE
+    hub.reset_counts()
+    assert cache_module.default_cache().lookup(repo).source in (Source.MEMORY, Source.STORE)
+    assert hub.count() == 0
+    assert cache_module.default_cache().store.location == str(tmp_path / "default")

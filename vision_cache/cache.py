@@ -24,7 +24,8 @@ from collections.abc import Callable
 from . import keys
 from .errors import VisionCacheError
 from .keys import Subject
-from .settings import Settings
+from .counters import Counters
+from .settings import Settings, hub_offline
 from .stores.base import Store, StoreError
 from .stores.memory import MemoryStore
 from .verdict import Kind, Source, Verdict
@@ -33,6 +34,7 @@ logger = logging.getLogger("vision_cache")
 
 STALE_WINDOW = 30 * 24 * 3600.0  # an expired alias is kept this long, to answer when the Hub is unreachable
 LEASE_TTL = 10.0  # a dead detector's lease is taken over within this many seconds
+MEMORY_TTL = 1.0  # another process's purge is seen here within this many seconds
 _WAIT_POLL = 0.05
 
 
@@ -66,6 +68,9 @@ class VisionCache:
         detector: a callable replacing the default rules (see :mod:`vision_cache.detect.detector`).
         failure_backoff: seconds other callers skip the Hub after an ``unknown`` (default 10, at most 30).
         hub_timeout: bound on the Hub time of one cold lookup (default 10 s).
+        lease_ttl: a crashed detector's lease is taken over within this many seconds (renewed while alive).
+        memory_ttl: seconds this process may answer from memory without reading the store (0: never).
+            It bounds how long a purge by another process may go unseen here.
 
     Raises:
         ConfigurationError: a setting is invalid. Nothing else: an unusable store degrades to
@@ -84,6 +89,7 @@ class VisionCache:
         failure_backoff: float | None = None,
         hub_timeout: float | None = None,
         lease_ttl: float = LEASE_TTL,
+        memory_ttl: float = MEMORY_TTL,
     ) -> None:
         self.settings = Settings.resolve(
             directory=directory, url=url, negative_ttl=negative_ttl, denied_ttl=denied_ttl, alias_ttl=alias_ttl,
@@ -94,6 +100,8 @@ class VisionCache:
         self._warned: set[str] = set()
         self._secret_bytes: bytes | None = None
         self.store: Store = self._open_store()
+        self._memory = _MemoryTier(memory_ttl)
+        self.counters = Counters(lambda: self.store)
 
     # -- the public API --------------------------------------------------------------------------
 
@@ -111,13 +119,21 @@ class VisionCache:
             bad input (nothing is written). Store, Redis and Hub failures never raise.
         """
         target = self._target(model_name, hf_token, local_files_only, revision)
-        version = self._content_version(target)
-        stored = self._stored_answer(target, version)
+        remembered = self._memory.get(target)
+        if remembered is not None:
+            self.counters.add("hits_memory")
+            return remembered
+        stored = self._stored_answer(target, self._content_version(target))
         if stored is not None:
-            return stored
+            self.counters.add("hits_store")
+            return self._memory.put(target, stored)
+        self.counters.add("misses")
         if not target.subject.is_local:
             keys.validate_hub_subject(target.subject)  # full Hub rules, before anything is written
-        return self._detect_once(target)
+        verdict = self._detect_once(target)
+        self.counters.add({Kind.UNKNOWN: "unknown", Source.STALE: "hits_stale"}.get(
+            verdict.kind, "hits_stale" if verdict.source is Source.STALE else "detections"))
+        return self._memory.put(target, verdict)
 
     # -- steps 1-3: the hit path -------------------------------------------------------------------
 
@@ -127,8 +143,6 @@ class VisionCache:
         if subject.is_local:
             return _Target(subject, revision, keys.LOCAL, None, True)
         token = keys.effective_token(hf_token)
-        from .hub import hub_offline
-
         offline = bool(local_files_only) or hub_offline()
         return _Target(subject, revision, keys.auth_scope(token, self._secret()), token, offline)
 
@@ -187,6 +201,7 @@ class VisionCache:
 
         key_args = (target.subject, target.revision, target.scope)
         lease = Lease(self.store, keys.lease_key(*key_args), self._lease_ttl)
+        waiting = False
         while True:
             if self._get(keys.backoff_key(*key_args)) is not None:
                 return self._unknown(target, None, "the Hub failed moments ago; not asking again yet")
@@ -201,6 +216,9 @@ class VisionCache:
                     return again if again is not None else self._detect(target)
                 finally:
                     lease.release()
+            if not waiting:
+                waiting = True
+                self.counters.add("lease_waits")
             time.sleep(_WAIT_POLL)  # another process is detecting this key: wait for its verdict
             waited = self._stored_answer(target, self._content_version(target))
             if waited is not None:
@@ -382,15 +400,56 @@ class VisionCache:
             pass
 
     def _warn_once(self, topic: str, message: str) -> None:
+        if topic.startswith("store") and hasattr(self, "counters"):
+            self.counters.add("errors")
         if topic not in self._warned:
             self._warned.add(topic)
             logger.warning(message)
 
     def close(self) -> None:
+        """Flush counters and release the store's connections. The cache may still be used afterwards."""
+        self.counters.flush()
         self.store.close()
 
     def __repr__(self) -> str:
         return f"VisionCache(store={self.store!r})"
+
+
+class _MemoryTier:
+    """This process's short memory of final verdicts: at most ``ttl`` seconds, never past expiry.
+
+    Because an entry lives at most ``ttl`` seconds, a purge or invalidation by any other process is
+    seen here within ``ttl``; a purge by this process clears it at once. Unknown and stale answers
+    are never remembered.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[tuple[str, str, str], tuple[Verdict, float]] = {}
+
+    def get(self, target: _Target) -> Verdict | None:
+        entry = self._entries.get((target.subject.key, target.revision, target.scope))
+        if entry is None:
+            return None
+        if entry[1] <= time.time():
+            self._entries.pop((target.subject.key, target.revision, target.scope), None)
+            return None
+        return entry[0]
+
+    def put(self, target: _Target, verdict: Verdict) -> Verdict:
+        if self.ttl > 0 and verdict.kind is not Kind.UNKNOWN and verdict.source is not Source.STALE \
+                and not target.subject.is_local:  # a local folder may be edited at any moment
+            deadline = time.time() + self.ttl
+            if verdict.expires_at is not None:
+                deadline = min(deadline, verdict.expires_at)
+            if len(self._entries) > 4096:
+                self._entries.clear()
+            self._entries[(target.subject.key, target.revision, target.scope)] = (
+                verdict.with_source(Source.MEMORY), deadline)
+        return verdict
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 _default: VisionCache | None = None

@@ -85,14 +85,6 @@ def cached_commit(repo_id: str, revision: str) -> str | None:
         return None
 
 
-def hub_offline() -> bool:
-    """Whether ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set, as huggingface_hub reads it."""
-    import os
-
-    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
-    return value.upper() in ("1", "ON", "YES", "TRUE")
-
-
 _MAX_FILE_BYTES = 8 << 20  # no real config.json comes near this; a hostile one is refused
 
 

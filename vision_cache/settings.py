@@ -74,3 +74,9 @@ def _seconds(name: str, argument: float | None, env_value: str | None, default: 
     if not (0 <= seconds < float("inf")):
         raise ConfigurationError(f"{origin} must be a finite number of seconds >= 0, got {value!r}")
     return seconds
+
+
+def hub_offline(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set, read as huggingface_hub reads it."""
+    value = environ.get("HF_HUB_OFFLINE") or environ.get("TRANSFORMERS_OFFLINE") or ""
+    return value.upper() in ("1", "ON", "YES", "TRUE")
