@@ -46,6 +46,15 @@ def default_directory() -> str:
 
 
 @dataclasses.dataclass(frozen=True)
+class Entry:
+    """A stored verdict as ``vision-cache ls`` shows it."""
+
+    verdict: Verdict
+    version: str  # the commit sha / local digest, or "@revision" for a denial
+    scope: str  # "anonymous", "local" or "token:<fingerprint>"
+
+
+@dataclasses.dataclass(frozen=True)
 class _Target:
     """What a lookup is about: everything needed to key, detect and report it."""
 
@@ -127,13 +136,96 @@ class VisionCache:
         if stored is not None:
             self.counters.add("hits_store")
             return self._memory.put(target, stored)
-        self.counters.add("misses")
         if not target.subject.is_local:
             keys.validate_hub_subject(target.subject)  # full Hub rules, before anything is written
+        self.counters.add("misses")
         verdict = self._detect_once(target)
         self.counters.add({Kind.UNKNOWN: "unknown", Source.STALE: "hits_stale"}.get(
             verdict.kind, "hits_stale" if verdict.source is Source.STALE else "detections"))
         return self._memory.put(target, verdict)
+
+    # -- operating the store (the CLI's ls / purge / stats / warm) ----------------------------------
+
+    def entries(self, model_name: str | None = None) -> list[Entry]:
+        """Every stored verdict (of one model if given), newest first."""
+        prefix = "verdict" + keys.SEP
+        if model_name is not None:
+            prefix += keys.parse_subject(model_name).key + keys.SEP
+        found = []
+        for key, record, _ in self._scan(prefix):
+            try:
+                verdict = Verdict.from_record(record)
+            except ValueError:
+                continue
+            _, subject_key, version, scope = keys.split_key(key)
+            found.append(Entry(verdict, version, scope))
+        return sorted(found, key=lambda e: e.verdict.created_at, reverse=True)
+
+    def purge(self, model_name: str | None = None, *, expired: bool = False, denied: bool = False,
+              everything: bool = False) -> int:
+        """Delete entries: every entry of ``model_name``; ``expired`` ones; ``denied`` verdicts; or ``everything``
+        (verdicts, aliases and backoffs; the schema record, secret and counters stay). Returns how many."""
+        removed = 0
+        if expired:
+            removed += self._guarded(self.store.expire, 0)
+        doomed: list[str] = []
+        if model_name is not None:
+            for prefix in keys.subject_prefixes(keys.parse_subject(model_name)):
+                doomed += [k for k, _, _ in self._scan(prefix)]
+        if everything:
+            for family in ("verdict", "alias", "backoff"):
+                doomed += [k for k, _, _ in self._scan(family + keys.SEP)]
+        if denied:
+            doomed += [k for k, v, _ in self._scan("verdict" + keys.SEP)
+                       if isinstance(v, dict) and v.get("kind") == Kind.DENIED.value]
+        for key in dict.fromkeys(doomed):
+            removed += bool(self._guarded(lambda k=key: self.store.delete(k), False))
+        self._memory.clear()
+        return removed
+
+    def stats(self) -> dict:
+        """Counters of every process sharing the store, entries by kind, and the store's size."""
+        from . import counters
+
+        self.counters.flush()
+        by_kind = dict.fromkeys([k.value for k in Kind if k is not Kind.UNKNOWN], 0)
+        for _, record, _ in self._scan("verdict" + keys.SEP):
+            kind = record.get("kind") if isinstance(record, dict) else None
+            if kind in by_kind:
+                by_kind[kind] += 1
+        return {
+            "store": {"kind": self.store.kind, "location": self.store.location,
+                      "size_bytes": self.store.size_bytes()},
+            "counters": self._guarded(lambda: counters.read(self.store), {}),
+            "entries": by_kind,
+            "aliases": sum(1 for _ in self._scan("alias" + keys.SEP)),
+        }
+
+    def warm_start(self, models=(), *, scan_hf_cache: bool = True, hf_cache_dir: str | None = None,
+                   background: bool = False, progress: bool = False):
+        """Prepare the store at boot: migrate, drop expired entries, pre-detect local models.
+
+        See :func:`vision_cache.warm.warm_start`. With ``background=True`` it runs in a daemon thread
+        and returns a ``concurrent.futures.Future`` of the :class:`~vision_cache.warm.WarmReport`.
+        """
+        from .warm import warm_start
+
+        return warm_start(self, models, scan_hf_cache=scan_hf_cache, hf_cache_dir=hf_cache_dir,
+                          background=background, progress=progress)
+
+    def _scan(self, prefix: str):
+        try:
+            return list(self.store.scan(prefix))
+        except StoreError as exc:
+            self._warn_once("store", f"vision_cache: store read failed ({exc})")
+            return []
+
+    def _guarded(self, operation, default):
+        try:
+            return operation()
+        except StoreError as exc:
+            self._warn_once("store-write", f"vision_cache: store operation failed ({exc})")
+            return default
 
     # -- steps 1-3: the hit path -------------------------------------------------------------------
 
@@ -290,6 +382,35 @@ class VisionCache:
         kind, evidence = self._run_detector(target, digest, ())
         return self._commit(target, digest, kind, evidence)
 
+    def _warm_snapshot(self, repo_id: str, sha: str, refs: tuple[str, ...]) -> str:
+        """Judge a snapshot of the local HF cache with no request: "stored", "detected" or "failed"."""
+        try:
+            subject = keys.parse_subject(repo_id)
+            keys.validate_hub_subject(subject)
+            revision = keys.parse_revision(sha)
+            token = keys.effective_token(None)
+        except VisionCacheError:
+            return "failed"
+        if subject.is_local or not keys.is_commit_sha(revision):
+            return "failed"
+        target = _Target(subject, revision, keys.auth_scope(token, self._secret()), token, True)
+        outcome = "stored"
+        if self._stored(target, keys.verdict_key(subject, sha, target.scope), sha) is None:
+            kind, evidence = self._run_detector(target, sha, ())
+            if kind not in (Kind.VISION, Kind.NOT_VISION):
+                return "failed"
+            self._write(target, self._verdict(target, sha, kind, f"{evidence} (local HF cache)", Source.DETECTED))
+            outcome = "detected"
+        now = time.time()
+        for ref in refs:
+            named = dataclasses.replace(target, revision=ref)
+            alias = self._alias(named)
+            if alias is None or alias["fresh_until"] <= now:
+                self._set(keys.alias_key(subject, ref, target.scope),
+                          {"sha": sha, "resolved_at": now, "fresh_until": now + self.settings.alias_ttl},
+                          self.settings.alias_ttl + STALE_WINDOW)
+        return outcome
+
     def _run_detector(self, target: _Target, sha: str, files: tuple[str, ...]) -> tuple[Kind, str]:
         from .detect.detector import Detection, DetectionRequest, default_detector
         from .detect.failures import classify_exception
@@ -355,15 +476,10 @@ class VisionCache:
     def _open_store(self) -> Store:
         from .migrate import migrate
 
+        from .stores import open_store
+
         try:
-            if self.settings.url:
-                from .stores.redis import RedisStore
-
-                store: Store = RedisStore(self.settings.url)
-            else:
-                from .stores.disk import DiskStore
-
-                store = DiskStore(self.settings.directory or default_directory())
+            store = open_store(self.settings.directory or default_directory(), self.settings.url)
             migrate(store)
             return store
         except (StoreError, VisionCacheError) as exc:

@@ -20,7 +20,7 @@ ANONYMOUS = "anonymous"
 LOCAL = "local"
 DEFAULT_REVISION = "main"
 MAX_NAME_LENGTH = 4096  # a path may be long; a repo id is checked against the Hub's own limit later
-_SEP = "\x1f"  # ASCII unit separator: no accepted component may contain a control character
+SEP = "\x1f"  # ASCII unit separator: no accepted component may contain a control character
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 _PATH_PREFIXES = ("/", "./", "../", "~", ".\\", "..\\")
 
@@ -185,31 +185,31 @@ def auth_scope(token: str | None, secret: bytes) -> str:
 
 def verdict_key(subject: Subject, version: str, scope: str) -> str:
     """A verdict at a commit sha (or local digest); ``@name`` for a denial, which has no sha."""
-    return _SEP.join(("verdict", subject.key, version, scope))
+    return SEP.join(("verdict", subject.key, version, scope))
 
 
 def alias_key(subject: Subject, revision: str, scope: str) -> str:
     """Revision name -> commit sha, as seen with this auth scope."""
-    return _SEP.join(("alias", subject.key, revision, scope))
+    return SEP.join(("alias", subject.key, revision, scope))
 
 
 def backoff_key(subject: Subject, revision: str, scope: str) -> str:
     """Set after an ``unknown``: others skip the failing Hub for a few seconds."""
-    return _SEP.join(("backoff", subject.key, revision, scope))
+    return SEP.join(("backoff", subject.key, revision, scope))
 
 
 def lease_key(subject: Subject, revision: str, scope: str) -> str:
     """Held by the one process detecting this key right now (single-flight)."""
-    return _SEP.join(("lease", subject.key, revision, scope))
+    return SEP.join(("lease", subject.key, revision, scope))
 
 
 def split_key(key: str) -> list[str]:
-    return key.split(_SEP)
+    return key.split(SEP)
 
 
 def subject_prefixes(subject: Subject) -> list[str]:
     """Key prefixes of every entry about ``subject`` (for purge)."""
-    return [_SEP.join((family, subject.key, "")) for family in ("verdict", "alias", "backoff", "lease")]
+    return [SEP.join((family, subject.key, "")) for family in ("verdict", "alias", "backoff", "lease")]
 
 
 def _shorten(text: str, limit: int = 80) -> str:

@@ -1,0 +1,273 @@
+"""The ``vision-cache`` command: detect models, and operate the shared store.
+
+Exit codes: 0 success; 1 a problem to look at (an ``unknown`` verdict, a pending migration,
+a failed health check); 2 bad usage or input; 130 interrupted. Tokens come from ``HF_TOKEN``,
+the HF token file, or ``--token-file``; never from the command line, where any user of the
+machine could read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("interrupted; the store is consistent (every write is atomic)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dir", help="store folder (default: VISION_CACHE_DIR, else the user cache folder)")
+    common.add_argument("--url", help="redis://... store (default: VISION_CACHE_URL)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    parser = argparse.ArgumentParser(prog="vision-cache", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    detect = sub.add_parser("detect", parents=[common], help="say whether models are vision-language models")
+    detect.add_argument("models", nargs="+", metavar="MODEL", help="Hub repo id or local path")
+    detect.add_argument("--revision", help="branch, tag or commit sha (default: main)")
+    detect.add_argument("--offline", action="store_true", help="do not contact the Hub (local_files_only)")
+    detect.add_argument("--token-file", help="read the Hugging Face token from this file")
+    detect.set_defaults(handler=_detect)
+
+    warm = sub.add_parser("warm", parents=[common], help="migrate, drop expired entries, pre-detect local models")
+    warm.add_argument("models", nargs="*", metavar="MODEL", help="also look these up")
+    warm.add_argument("--no-hf-cache", action="store_true", help="do not scan the local HF cache")
+    warm.add_argument("--hf-cache-dir", help="HF hub cache to scan (default: HF_HUB_CACHE)")
+    warm.add_argument("--token-file", help="read the Hugging Face token from this file")
+    warm.set_defaults(handler=_warm)
+
+    ls = sub.add_parser("ls", parents=[common], help="list stored verdicts")
+    ls.add_argument("model", nargs="?", help="only this model")
+    ls.set_defaults(handler=_ls)
+
+    stats = sub.add_parser("stats", parents=[common], help="hits, misses, detections and entries, all workers")
+    stats.set_defaults(handler=_stats)
+
+    purge = sub.add_parser("purge", parents=[common], help="delete stored entries")
+    what = purge.add_mutually_exclusive_group(required=True)
+    what.add_argument("--model", help="every entry of this model")
+    what.add_argument("--expired", action="store_true", help="entries past their lifetime")
+    what.add_argument("--denied", action="store_true", help="every denied verdict")
+    what.add_argument("--all", action="store_true", help="every verdict and alias")
+    purge.set_defaults(handler=_purge)
+
+    migrate = sub.add_parser("migrate", parents=[common], help="apply pending store migrations")
+    migrate.add_argument("--check", action="store_true", help="only report; exit 1 if migrations are pending")
+    migrate.set_defaults(handler=_migrate)
+
+    doctor = sub.add_parser("doctor", parents=[common], help="check the store, the Hub settings and the backend")
+    doctor.set_defaults(handler=_doctor)
+    return parser
+
+
+# -- commands ---------------------------------------------------------------------------------------
+
+
+def _detect(args) -> int:
+    from . import InvalidModelNameError, Kind, VisionCacheError
+
+    token = _token_from_file(args.token_file)
+    if token is _BAD_TOKEN_FILE:
+        return EXIT_USAGE
+    cache = _cache(args)
+    results, status = [], EXIT_OK
+    for model in args.models:
+        try:
+            verdict = cache.lookup(model, hf_token=token, local_files_only=args.offline, revision=args.revision)
+        except (InvalidModelNameError, VisionCacheError, ValueError) as exc:
+            results.append({"model": model, "error": str(exc)})
+            status = EXIT_USAGE
+            continue
+        results.append({"model": model, **verdict.to_dict()})
+        if verdict.kind is Kind.UNKNOWN and status == EXIT_OK:
+            status = EXIT_PROBLEM
+    cache.close()
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return status
+    for row in results:
+        if "error" in row:
+            print(f"{row['model']}  error: {row['error']}", file=sys.stderr)
+            continue
+        sha = (row["commit_sha"] or "-")[:12]
+        print(f"{row['model']}  {row['kind']}  ({row['source']})  sha {sha}  expires {_when(row['expires_at'])}")
+        print(f"    evidence: {row['evidence']}")
+    return status
+
+
+def _warm(args) -> int:
+    token = _token_from_file(args.token_file)
+    if token is _BAD_TOKEN_FILE:
+        return EXIT_USAGE
+    if token:
+        os.environ["HF_TOKEN"] = token  # warm start judges under the ambient token's scope
+    cache = _cache(args)
+    report = cache.warm_start(args.models, scan_hf_cache=not args.no_hf_cache, hf_cache_dir=args.hf_cache_dir,
+                              progress=not args.json and sys.stderr.isatty())
+    cache.close()
+    if args.json:
+        print(json.dumps(report.__dict__, indent=2))
+    else:
+        print(f"schema v{report.schema_version}; dropped {report.expired_dropped} expired; "
+              f"{report.snapshots} local snapshots ({report.already_stored} stored, {report.detected} detected, "
+              f"{report.failed} failed); {report.models} models looked up; {report.seconds:.2f} s")
+    return EXIT_PROBLEM if report.failed else EXIT_OK
+
+
+def _ls(args) -> int:
+    from . import VisionCacheError
+
+    cache = _cache(args)
+    try:
+        entries = cache.entries(args.model)
+    except VisionCacheError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    now = time.time()
+    rows = [{**e.verdict.to_dict(), "version": e.version, "scope": e.scope[:14],
+             "age_seconds": round(now - e.verdict.created_at, 1)} for e in entries]
+    for row in rows:
+        del row["source"], row["revision"]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for row in rows:
+        print(f"{row['subject']}  {row['kind']}  {row['version'][:12]}  {row['scope']}  "
+              f"age {_duration(row['age_seconds'])}  expires {_when(row['expires_at'])}")
+    if not rows:
+        print("no stored verdicts", file=sys.stderr)
+    return EXIT_OK
+
+
+def _stats(args) -> int:
+    stats = _cache(args).stats()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return EXIT_OK
+    store = stats["store"]
+    print(f"store: {store['kind']} {store['location']} ({_size(store['size_bytes'])})")
+    print("entries: " + ", ".join(f"{k} {v}" for k, v in stats["entries"].items()) + f", aliases {stats['aliases']}")
+    print("counters: " + ", ".join(f"{k} {v}" for k, v in stats["counters"].items()))
+    return EXIT_OK
+
+
+def _purge(args) -> int:
+    from . import VisionCacheError
+
+    cache = _cache(args)
+    try:
+        removed = cache.purge(args.model, expired=args.expired, denied=args.denied, everything=args.all)
+    except VisionCacheError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps({"removed": removed}) if args.json else f"removed {removed} entries")
+    return EXIT_OK
+
+
+def _migrate(args) -> int:
+    from .migrate import NewerSchemaError, latest_version, migrate, schema_version
+    from .stores import StoreError, open_store
+
+    settings = _settings(args)
+    try:
+        store = open_store(settings.directory or _default_dir(), settings.url)
+        current, latest = schema_version(store), latest_version()
+        if args.check or current >= latest:
+            result = {"schema_version": current, "latest": latest, "pending": max(latest - current, 0)}
+            if current > latest:
+                result["error"] = "the store was written by a newer vision_cache; upgrade to use it"
+            print(json.dumps(result) if args.json else
+                  f"schema v{current}, this release knows v{latest}: "
+                  + (result.get("error") or f"{result['pending']} pending"))
+            return EXIT_OK if current == latest else EXIT_PROBLEM
+        applied = migrate(store)
+    except (StoreError, NewerSchemaError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    print(json.dumps(applied.__dict__) if args.json else
+          f"migrated v{applied.from_version} -> v{applied.to_version}: {', '.join(applied.applied) or 'nothing to do'}")
+    return EXIT_OK
+
+
+def _doctor(args) -> int:
+    from .doctor import run_checks
+
+    checks = run_checks(_settings(args), _default_dir())
+    if args.json:
+        print(json.dumps([c.__dict__ for c in checks], indent=2))
+    else:
+        for check in checks:
+            print(f"[{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
+    return EXIT_OK if all(c.ok for c in checks) else EXIT_PROBLEM
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+_BAD_TOKEN_FILE = object()
+
+
+def _token_from_file(path: str | None):
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            token = fh.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read the token file {path}: {getattr(exc, 'strerror', None) or 'unreadable'}",
+              file=sys.stderr)
+        return _BAD_TOKEN_FILE
+    return token or None
+
+
+def _settings(args):
+    from .settings import Settings
+
+    return Settings.resolve(directory=args.dir, url=args.url)
+
+
+def _default_dir() -> str:
+    from .cache import default_directory
+
+    return default_directory()
+
+
+def _cache(args):
+    from .cache import VisionCache
+
+    return VisionCache(directory=args.dir, url=args.url)
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "never"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _size(size: int | None) -> str:
+    return "size unknown" if size is None else f"{size / 1024:.0f} KiB"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Warm start at boot: migrate, drop expired entries, pre-detect the models already on this machine.
+
+The local Hugging Face cache names each snapshot folder by its commit sha, and its ``refs/``
+files map revision names to those shas, so every model already downloaded can be judged with
+no network request at all. Verdicts and aliases learnt this way are stored under the ambient
+token's auth scope (the files are on this machine, readable by this user); an alias learnt from
+``refs/`` is trusted for ``alias_ttl`` like one resolved online.
+
+Interrupting a warm start (Ctrl-C) leaves the store consistent: every verdict is written in one
+atomic store operation, and leases are released on the way out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from concurrent.futures import Future
+
+from .errors import VisionCacheError
+
+
+@dataclasses.dataclass
+class WarmReport:
+    schema_version: int = 0
+    migrated: tuple[str, ...] = ()
+    expired_dropped: int = 0
+    snapshots: int = 0  # snapshots found in the local HF cache
+    already_stored: int = 0  # ... whose verdict was already in the store
+    detected: int = 0  # ... judged now from local files
+    aliases: int = 0  # revision names learnt from refs/
+    models: int = 0  # explicitly named models looked up
+    failed: int = 0  # snapshots or models that could not be judged (unknown or invalid)
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalSnapshot:
+    repo_id: str
+    commit_sha: str
+    refs: tuple[str, ...]  # revision names pointing at this commit (e.g. "main")
+
+
+def warm_start(cache, models=(), *, scan_hf_cache: bool = True, hf_cache_dir: str | None = None,
+               background: bool = False, progress: bool = False):
+    """Run a warm start on ``cache``; see the module docstring. Never raises for store or Hub failures."""
+    if not background:
+        return _run(cache, list(models), scan_hf_cache, hf_cache_dir, progress)
+    future: Future = Future()
+
+    def target() -> None:
+        try:
+            future.set_result(_run(cache, list(models), scan_hf_cache, hf_cache_dir, progress))
+        except BaseException as exc:  # surfaced through the future
+            future.set_exception(exc)
+
+    threading.Thread(target=target, name="vision_cache-warm-start", daemon=True).start()
+    return future
+
+
+def _run(cache, models: list[str], scan_hf_cache: bool, hf_cache_dir: str | None, progress: bool) -> WarmReport:
+    from tqdm.auto import tqdm
+
+    from .migrate import migrate, schema_version
+
+    started = time.monotonic()
+    report = WarmReport()
+    result = cache._guarded(lambda: migrate(cache.store), None)
+    report.migrated = result.applied if result else ()
+    report.schema_version = cache._guarded(lambda: schema_version(cache.store), 0)
+    report.expired_dropped = cache._guarded(cache.store.expire, 0)
+    snapshots = local_snapshots(hf_cache_dir) if scan_hf_cache else []
+    report.snapshots = len(snapshots)
+    work = [(True, s) for s in snapshots] + [(False, m) for m in models]
+    for is_snapshot, item in tqdm(work, disable=not progress, unit="model", desc="vision-cache warm"):
+        if is_snapshot:
+            outcome = cache._warm_snapshot(item.repo_id, item.commit_sha, item.refs)
+            report.already_stored += outcome == "stored"
+            report.detected += outcome == "detected"
+            report.failed += outcome == "failed"
+            report.aliases += len(item.refs) if outcome != "failed" else 0
+        else:
+            report.models += 1
+            try:
+                verdict = cache.lookup(item)
+            except VisionCacheError:
+                report.failed += 1
+                continue
+            report.failed += verdict.kind.value == "unknown"
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def local_snapshots(hf_cache_dir: str | None = None) -> list[LocalSnapshot]:
+    """Every model snapshot in the local HF cache (``HF_HUB_CACHE`` by default); [] if there is none."""
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+
+    try:
+        info = scan_cache_dir(hf_cache_dir)
+    except (CacheNotFound, OSError, ValueError):
+        return []
+    found = []
+    for repo in sorted(info.repos, key=lambda r: r.repo_id):
+        if repo.repo_type != "model":
+            continue
+        for revision in repo.revisions:
+            found.append(LocalSnapshot(repo.repo_id, revision.commit_hash, tuple(sorted(revision.refs))))
+    return found
