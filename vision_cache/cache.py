@@ -75,6 +75,9 @@ class VisionCache:
         denied_ttl: seconds a ``denied`` verdict is kept (default 10 minutes).
         alias_ttl: seconds a revision name is trusted to point at the same commit (default 10 minutes).
         detector: a callable replacing the default rules (see :mod:`vision_cache.detect.detector`).
+        sidecar_python: another venv's python whose transformers judges configs the raw read finds
+            inconclusive (default ``VISION_CACHE_SIDECAR_PYTHON``).
+        sidecar_timeout: seconds the sidecar may take (default 60); past it the verdict is ``unknown``.
         failure_backoff: seconds other callers skip the Hub after an ``unknown`` (default 10, at most 30).
         hub_timeout: bound on the Hub time of one cold lookup (default 10 s).
         lease_ttl: a crashed detector's lease is taken over within this many seconds (renewed while alive).
@@ -95,6 +98,8 @@ class VisionCache:
         alias_ttl: float | None = None,
         detector: Callable | None = None,
         *,
+        sidecar_python: str | None = None,
+        sidecar_timeout: float | None = None,
         failure_backoff: float | None = None,
         hub_timeout: float | None = None,
         lease_ttl: float = LEASE_TTL,
@@ -102,12 +107,18 @@ class VisionCache:
     ) -> None:
         self.settings = Settings.resolve(
             directory=directory, url=url, negative_ttl=negative_ttl, denied_ttl=denied_ttl, alias_ttl=alias_ttl,
-            failure_backoff=failure_backoff, hub_timeout=hub_timeout,
+            failure_backoff=failure_backoff, hub_timeout=hub_timeout, sidecar_python=sidecar_python,
+            sidecar_timeout=sidecar_timeout,
         )
-        self._detector = detector
+        if detector is None:
+            from .detect.detector import DefaultDetector
+
+            detector = DefaultDetector(self.settings.sidecar_python, self.settings.sidecar_timeout)
+        self.detector = detector
         self._lease_ttl = lease_ttl
         self._warned: set[str] = set()
         self._secret_bytes: bytes | None = None
+        self._fingerprint: str | None = None
         self.store: Store = self._open_store()
         self._memory = _MemoryTier(memory_ttl)
         self.counters = Counters(lambda: self.store)
@@ -412,7 +423,7 @@ class VisionCache:
         return outcome
 
     def _run_detector(self, target: _Target, sha: str, files: tuple[str, ...]) -> tuple[Kind, str]:
-        from .detect.detector import Detection, DetectionRequest, default_detector
+        from .detect.detector import Detection, DetectionRequest
         from .detect.failures import classify_exception
 
         request = DetectionRequest(
@@ -422,7 +433,7 @@ class VisionCache:
             timeout=self.settings.hub_timeout,
         )
         try:
-            result = (self._detector or default_detector)(request)
+            result = self.detector(request)
         except Exception as exc:
             return classify_exception(exc)
         if isinstance(result, bool):
@@ -469,9 +480,14 @@ class VisionCache:
 
     @property
     def fingerprint(self) -> str:
-        from .fingerprint import custom_fingerprint, default_fingerprint
+        """The detector's fingerprint, recorded in every verdict (computed once per cache)."""
+        if self._fingerprint is None:
+            from .detect.detector import DefaultDetector
+            from .fingerprint import custom_fingerprint
 
-        return custom_fingerprint(self._detector) if self._detector else default_fingerprint()
+            self._fingerprint = (self.detector.fingerprint if isinstance(self.detector, DefaultDetector)
+                                 else custom_fingerprint(self.detector))
+        return self._fingerprint
 
     def _open_store(self) -> Store:
         from .migrate import migrate

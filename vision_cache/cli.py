@@ -228,7 +228,8 @@ def _token_from_file(path: str | None):
         with open(path, encoding="utf-8") as fh:
             token = fh.read().strip()
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"error: cannot read the token file {path}: {getattr(exc, 'strerror', None) or 'unreadable'}",
+        # the path is not echoed: a token pasted in its place must not end up in a terminal log
+        print(f"error: cannot read the file given to --token-file: {getattr(exc, 'strerror', None) or 'unreadable'}",
               file=sys.stderr)
         return _BAD_TOKEN_FILE
     return token or None

@@ -74,6 +74,28 @@ def read_file(repo_id: str, filename: str, commit_sha: str, token: str | None, o
     return data
 
 
+GGUF_HEADER_READ = 1 << 20  # a projector's metadata fits easily; its weights are never downloaded
+
+
+def read_gguf_header(repo_id: str, filename: str, commit_sha: str, token: str | None, timeout: float) -> bytes:
+    """The first MiB of a remote GGUF file, as a file the ``gguf`` reader can parse for metadata.
+
+    Only the metadata is wanted, so the tensor count in the header is set to 0: the reader then
+    stops after the key-value section instead of looking for tensor data we did not download.
+    """
+    from huggingface_hub import HfFileSystem
+
+    def call() -> bytes:
+        fs = HfFileSystem(token=token or False)
+        with fs.open(f"{repo_id}/{filename}", "rb", revision=commit_sha, block_size=GGUF_HEADER_READ) as fh:
+            return fh.read(GGUF_HEADER_READ)
+
+    head = bytearray(bounded(call, timeout))
+    if head[:4] == b"GGUF" and len(head) >= 24:
+        head[8:16] = bytes(8)  # tensor_count (uint64, little-endian) := 0
+    return bytes(head)
+
+
 def cached_commit(repo_id: str, revision: str) -> str | None:
     """The commit the local HF cache last saw ``revision`` at, without any request."""
     from huggingface_hub import HfApi

@@ -16,6 +16,7 @@ DEFAULT_ALIAS_TTL = 600.0  # how long "main" is trusted to point at the same com
 DEFAULT_FAILURE_BACKOFF = 10.0  # after an `unknown`, other workers wait this long before asking the Hub again
 MAX_FAILURE_BACKOFF = 30.0
 DEFAULT_HUB_TIMEOUT = 10.0  # bound on a cold lookup's time spent talking to the Hub
+DEFAULT_SIDECAR_TIMEOUT = 60.0  # a sidecar interpreter importing a newer transformers can take a while
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Settings:
     alias_ttl: float
     failure_backoff: float
     hub_timeout: float
+    sidecar_python: str | None  # another venv's python for configs the raw read cannot judge
+    sidecar_timeout: float
 
     @classmethod
     def resolve(
@@ -39,6 +42,8 @@ class Settings:
         alias_ttl: float | None = None,
         failure_backoff: float | None = None,
         hub_timeout: float | None = None,
+        sidecar_python: str | None = None,
+        sidecar_timeout: float | None = None,
         environ: Mapping[str, str] = os.environ,
     ) -> Settings:
         """Merge arguments, environment and defaults; raise ConfigurationError on a bad value."""
@@ -57,7 +62,20 @@ class Settings:
             failure_backoff=backoff,
             hub_timeout=_seconds("hub_timeout", hub_timeout, environ.get("VISION_CACHE_HUB_TIMEOUT"),
                                  DEFAULT_HUB_TIMEOUT),
+            sidecar_python=_sidecar(sidecar_python if sidecar_python is not None
+                                    else environ.get("VISION_CACHE_SIDECAR_PYTHON") or None),
+            sidecar_timeout=_seconds("sidecar_timeout", sidecar_timeout,
+                                     environ.get("VISION_CACHE_SIDECAR_TIMEOUT"), DEFAULT_SIDECAR_TIMEOUT),
         )
+
+
+def _sidecar(path: str | os.PathLike | None) -> str | None:
+    if path is None:
+        return None
+    path = os.fspath(path)
+    if not os.path.isfile(path) or not os.access(path, os.X_OK):
+        raise ConfigurationError(f"sidecar_python {path!r} is not an executable file")
+    return os.path.abspath(path)
 
 
 def _seconds(name: str, argument: float | None, env_value: str | None, default: float) -> float:

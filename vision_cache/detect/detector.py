@@ -1,11 +1,20 @@
 """The detector contract, and the default detector that applies DESIGN section 4.
 
 A detector is any callable ``detector(request: DetectionRequest) -> Detection | bool``. It is
-called on a miss only, once per cold key across every process sharing the store. It receives
-the subject, the commit sha the revision resolved to, the effective token (or None) and the
-offline flag, and returns a :class:`Detection` (or a bool, taken as vision / not_vision).
-Raising is allowed: the exception is classified by :mod:`.failures` (a Hub "not found" becomes
-``denied``, a network error ``unknown``, which is never stored).
+called on a miss only, once per cold key across every process sharing the store:
+
+- it receives the subject (a Hub repo id, or an absolute local path in ``local_path``), the
+  commit sha the revision resolved to (for local models, a content digest), the revision name,
+  the effective token (or None; never log or store it), the offline flag, the repo's file list
+  at that commit when known, and the time it may spend on the Hub;
+- it returns a :class:`Detection` (``VISION``, ``NOT_VISION`` or ``DENIED``, with evidence), or a
+  bool (vision / not_vision);
+- it may raise: the exception is classified by :mod:`.failures` (a Hub "not found" becomes
+  ``denied``, a network error ``unknown``, which is never stored);
+- a ``fingerprint`` attribute (str) names its rules: change it when they change, and stored
+  ``not_vision`` verdicts are re-checked.
+
+See ``examples/custom_detector.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +26,8 @@ from collections.abc import Callable
 from ..verdict import Kind
 from . import rules
 from .registry import transformers_registry
+
+MAX_CONFIG_BYTES = 8 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,35 +51,125 @@ class Detection:
 Detector = Callable[[DetectionRequest], "Detection | bool"]
 
 
-def default_detector(request: DetectionRequest) -> Detection:
-    """Read the model's config.json at the commit and apply :mod:`.rules` (local models: :mod:`.local`)."""
-    from .. import hub
-    from .local import detect_local
+class DefaultDetector:
+    """Raw config.json first, then transformers (in-process or in a sidecar), GGUF by its projector.
 
-    if request.local_path is not None:
-        return Detection(*detect_local(request.local_path))
-    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
+    Args:
+        sidecar_python: another interpreter (e.g. ``/opt/tf-latest/bin/python``) whose transformers
+            judges configs the raw read finds inconclusive; None: the installed transformers.
+        sidecar_timeout: seconds the sidecar may take before the verdict is ``unknown``.
+    """
 
-    if request.files and "config.json" not in request.files:
-        return Detection(Kind.NOT_VISION, "no config.json at this commit")
+    def __init__(self, sidecar_python: str | None = None, sidecar_timeout: float = 60.0) -> None:
+        self.sidecar_python = sidecar_python
+        self.sidecar_timeout = sidecar_timeout
+
+    @property
+    def fingerprint(self) -> str:
+        from ..fingerprint import default_fingerprint
+
+        sidecar_version = None
+        if self.sidecar_python:
+            from .fallback import sidecar_transformers_version
+
+            sidecar_version = sidecar_transformers_version(self.sidecar_python) or "unknown"
+        return default_fingerprint(sidecar_version)
+
+    def __call__(self, request: DetectionRequest) -> Detection:
+        if request.local_path is not None:
+            return self._local(request.local_path)
+        gguf = [f for f in request.files if f.lower().endswith(".gguf")]
+        if request.files and "config.json" not in request.files:
+            if gguf:
+                return self._hub_gguf(request, gguf)
+            return Detection(Kind.NOT_VISION, "no config.json at this commit")
+        from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
+
+        from .. import hub
+
+        try:
+            raw = hub.read_file(request.subject, "config.json", request.commit_sha, request.token,
+                                request.offline, request.timeout)
+        except LocalEntryNotFoundError:
+            raise  # offline and not cached: unknown, not an answer
+        except EntryNotFoundError:
+            return Detection(Kind.NOT_VISION, "no config.json at this commit")
+        return self.judge_config_bytes(raw)
+
+    def judge_config_bytes(self, raw: bytes) -> Detection:
+        """Parse config.json bytes; apply the rules; if inconclusive, ask transformers."""
+        try:
+            config = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            return Detection(Kind.NOT_VISION, "config.json is not valid JSON")
+        judged = rules.judge_config(config, transformers_registry())
+        if judged is not None:
+            return Detection(*judged)
+        from .fallback import judge_probe, probe_in_process, probe_in_sidecar
+
+        view = rules.ConfigView(config, transformers_registry())
+        if self.sidecar_python:
+            answer = probe_in_sidecar(config, self.sidecar_python, self.sidecar_timeout)
+            return Detection(*judge_probe(answer, view.model_type or None, view.generates_text(), " (sidecar)"))
+        try:
+            answer = probe_in_process(config)
+        except Exception:  # a missing or broken transformers: the rules' answer stands
+            return Detection(Kind.NOT_VISION, f"no vision signal in config.json (model_type {view.model_type})")
+        return Detection(*judge_probe(answer, view.model_type or None, view.generates_text(), ""))
+
+    def _local(self, path: str) -> Detection:
+        import os
+
+        from .gguf_rules import judge_gguf_local
+
+        if path.lower().endswith(".gguf") or (os.path.isdir(path) and any(
+                n.lower().endswith(".gguf") for n in _listdir(path))):
+            return Detection(*judge_gguf_local(path))
+        config = os.path.join(path, "config.json")
+        if not os.path.isfile(config):
+            return Detection(Kind.NOT_VISION, "no config.json in the folder")
+        with open(config, "rb") as fh:
+            return self.judge_config_bytes(fh.read(MAX_CONFIG_BYTES))
+
+    def _hub_gguf(self, request: DetectionRequest, gguf_files: list[str]) -> Detection:
+        """A Hub repo of GGUF files: vision when one of its projectors accepts images."""
+        import os
+        import tempfile
+
+        from .. import hub
+        from .gguf_rules import is_projector_name, judge_projectors
+
+        projectors = [f for f in gguf_files if is_projector_name(f)]
+        if not projectors:
+            return Detection(Kind.NOT_VISION, "GGUF weights without a projector (mmproj*.gguf)")
+        with tempfile.TemporaryDirectory(prefix="vision_cache-gguf-") as tmp:
+            local = []
+            for i, name in enumerate(projectors[:8]):
+                path = os.path.join(tmp, f"{i}.gguf")
+                with open(path, "wb") as fh:
+                    fh.write(hub.read_gguf_header(request.subject, name, request.commit_sha, request.token,
+                                                  request.timeout))
+                local.append((name, path))
+            return Detection(*judge_projectors(local))
+
+
+def _listdir(folder: str) -> list[str]:
+    import os
+
     try:
-        raw = hub.read_file(request.subject, "config.json", request.commit_sha, request.token,
-                            request.offline, request.timeout)
-    except LocalEntryNotFoundError:
-        raise  # offline and not cached: unknown, not an answer
-    except EntryNotFoundError:
-        return Detection(Kind.NOT_VISION, "no config.json at this commit")
-    return judge_config_bytes(raw)
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def default_detector(request: DetectionRequest) -> Detection:
+    """The default rules with the installed transformers (no sidecar)."""
+    return _PLAIN(request)
 
 
 def judge_config_bytes(raw: bytes) -> Detection:
-    """Parse config.json bytes and apply the rules; inconclusive means not_vision."""
-    try:
-        config = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return Detection(Kind.NOT_VISION, "config.json is not valid JSON")
-    judged = rules.judge_config(config, transformers_registry())
-    if judged is not None:
-        return Detection(*judged)
-    model_type = config.get("model_type") if isinstance(config, dict) else None
-    return Detection(Kind.NOT_VISION, f"no vision signal in config.json (model_type {model_type})")
+    """Judge config.json bytes with the default rules (no sidecar)."""
+    return _PLAIN.judge_config_bytes(raw)
+
+
+_PLAIN = DefaultDetector()

@@ -1,4 +1,4 @@
-"""Local models (training outputs, downloaded snapshots, GGUF files): content digest and detection.
+"""Local models (training outputs, downloaded snapshots, GGUF files): their content digest.
 
 The content version of a local model is a digest of exactly the files that decide its verdict:
 ``config.json``'s bytes, and for GGUF the names, sizes and header bytes of the weight and
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-
-from ..verdict import Kind
 
 GGUF_HEADER_BYTES = 64 * 1024  # GGUF metadata (architecture, projector capabilities) lives at the start
 _MAX_CONFIG_BYTES = 8 << 20
@@ -41,22 +39,6 @@ def content_digest(path: str) -> str:
         digest.update(f"{name}\0{size}\0".encode("utf-8", "surrogateescape"))
         digest.update(hashlib.sha256(head).digest())
     return digest.hexdigest()[:40]
-
-
-def detect_local(path: str) -> tuple[Kind, str]:
-    """Judge a local folder or file: GGUF by its projector, anything else by its config.json."""
-    from .detector import judge_config_bytes
-    from .gguf_rules import judge_gguf_local
-
-    if path.lower().endswith(".gguf") or (os.path.isdir(path) and any(n.lower().endswith(".gguf")
-                                                                      for n in _listdir(path))):
-        return judge_gguf_local(path)
-    config = os.path.join(path, "config.json")
-    if not os.path.isfile(config):
-        return Kind.NOT_VISION, "no config.json in the folder"
-    with open(config, "rb") as fh:
-        detection = judge_config_bytes(fh.read(_MAX_CONFIG_BYTES))
-    return detection.kind, detection.evidence
 
 
 def _listdir(folder: str) -> list[str]:

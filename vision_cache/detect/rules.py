@@ -18,7 +18,7 @@ from collections.abc import Callable
 from ..verdict import Kind
 from .registry import Registry
 
-RULES_VERSION = 1
+RULES_VERSION = 2
 
 # --- vocabulary ---------------------------------------------------------------------------------
 
@@ -216,10 +216,9 @@ def _encoder_without_text_head(c: ConfigView) -> str | None:
 
 
 def _audio_only(c: ConfigView) -> str | None:
-    # Whisper, Qwen2-Audio, Voxtral, CSM: audio in, text out, no image input
-    if c.vision_key() is not None:
-        return None
-    if c.model_type in AUDIO_ONLY_TYPES or c.model_type in c.registry.audio_types:
+    # Whisper, Qwen2-Audio, Voxtral, CSM: audio in, text out, no image input. The registry's other
+    # audio-capable types are left to transformers (step 2): some also take images (phi4_multimodal).
+    if c.vision_key() is None and c.model_type in AUDIO_ONLY_TYPES:
         return f"audio-only model: model_type {c.model_type}"
     return None
 

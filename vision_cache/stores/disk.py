@@ -52,7 +52,7 @@ class JSONOnlyDisk(diskcache.Disk):
     def store(self, value, read, key=diskcache.core.UNKNOWN):
         if read:
             raise TypeError("file values are not supported")
-        if type(value) is int:  # counters: diskcache's incr works on raw integers
+        if type(value) is int and -(1 << 63) <= value < (1 << 63):  # counters: diskcache's incr uses raw ints
             return super().store(value, False, key=key)
         text = json.dumps(value, separators=(",", ":"), allow_nan=False)
         return 0, MODE_RAW, None, text
