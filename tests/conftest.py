@@ -81,23 +81,100 @@ def store_dir(tmp_path) -> Path:
     return tmp_path / "store"
 
 
-@pytest.fixture
-def make_cache(store_dir):
-    """Build VisionCache instances on this test's store folder (closed at the end)."""
+# -- stores: every cache-level test runs on the disk store and on Redis ----------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+_redis_probe: list[str | None] = []
+
+
+def _redis_problem() -> str | None:
+    """Why the Redis tests cannot run (None: they can). Probed once per session."""
+    if not _redis_probe:
+        try:
+            import redis
+
+            client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1, socket_timeout=1)
+            try:
+                client.ping()
+            finally:
+                client.close()
+            _redis_probe.append(None)
+        except Exception as exc:  # ImportError, ConnectionError, ...
+            _redis_probe.append(f"{type(exc).__name__}: {exc}")
+    return _redis_probe[0]
+
+
+def require_redis() -> None:
+    """Skip on a laptop without Redis; on CI (``CI`` set) a missing Redis is a failure."""
+    problem = _redis_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"no Redis server at 127.0.0.1:6379 and CI is set, so this is an error: {problem}")
+    pytest.skip(f"no Redis server at 127.0.0.1:6379: {problem}")
+
+
+def delete_redis_prefix(prefix: str, url: str = REDIS_URL) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        for key in client.scan_iter(match=prefix.replace("*", "\\*") + "*", count=500):
+            client.delete(key)
+    finally:
+        client.close()
+
+
+def _cache_factory(store_dir: Path, backend: str):
+    from uuid import uuid4
+
     from vision_cache import VisionCache
 
     made = []
+    prefix = f"vc-test-{uuid4().hex}:"
 
     def make(**kwargs):
         kwargs.setdefault("directory", store_dir)
         kwargs.setdefault("memory_ttl", 0)  # these tests look at the shared store; the memory tier has its own
+        if backend == "redis":
+            kwargs.setdefault("url", REDIS_URL)
+            kwargs.setdefault("redis_prefix", prefix)
         cache = VisionCache(**kwargs)
         made.append(cache)
         return cache
 
+    make.backend, make.redis_prefix = backend, prefix
+
+    def close():
+        for cache in made:
+            cache.close()
+        if backend == "redis":
+            delete_redis_prefix(prefix)
+
+    return make, close
+
+
+@pytest.fixture(params=["disk", "redis"])
+def backend(request) -> str:
+    if request.param == "redis":
+        require_redis()
+    return request.param
+
+
+@pytest.fixture
+def make_cache(store_dir, backend):
+    """Build VisionCache instances on this test's store (disk folder, or a fresh Redis namespace)."""
+    make, close = _cache_factory(store_dir, backend)
     yield make
-    for cache in made:
-        cache.close()
+    close()
+
+
+@pytest.fixture
+def make_disk_cache(store_dir):
+    """For what is specific to the disk store (its folder, files and SQLite)."""
+    make, close = _cache_factory(store_dir, "disk")
+    yield make
+    close()
 
 
 def run_python(code: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

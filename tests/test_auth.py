@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 
-from conftest import VLM, publish, run_python, store_files_bytes
+from conftest import REDIS_URL, VLM, publish, run_python, store_files_bytes
 
 from vision_cache import Kind, Source
 from vision_cache.keys import ambient_token, auth_scope
@@ -58,6 +58,14 @@ def test_token_bytes_appear_nowhere_in_the_store_folder(hub, make_cache, store_d
     cache.lookup(VLM, hf_token=TOKEN_A)
     cache.close()
     everything = store_files_bytes(store_dir)
+    if make_cache.backend == "redis":
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(match=make_cache.redis_prefix + "*"):
+            everything += key + (client.dump(key) or b"")
+        client.close()
+        assert make_cache.redis_prefix.encode() + b"verdict" in everything
     for token in (TOKEN_A, TOKEN_B):
         raw = token.encode()
         for form in (raw, raw[3:], hashlib.sha256(raw).hexdigest().encode(),
@@ -72,8 +80,8 @@ def test_scope_is_keyed_by_a_per_install_secret(store_dir):
     assert hashlib.sha256(TOKEN_A.encode()).hexdigest()[:32] not in one  # not a plain hash
 
 
-def test_store_folder_is_0700_and_secret_0600(hub, make_cache, store_dir):
-    make_cache()
+def test_store_folder_is_0700_and_secret_0600(hub, make_disk_cache, store_dir):
+    make_disk_cache()
     assert store_dir.stat().st_mode & 0o777 == 0o700
     assert (store_dir / "secret.key").stat().st_mode & 0o777 == 0o600
 

@@ -39,6 +39,21 @@ def procs():
             proc.wait(timeout=10)
 
 
+@pytest.fixture
+def disk_cache():
+    """VisionCache instances on a disk store folder (the CLI's ``--dir``), closed at the end."""
+    made: list[VisionCache] = []
+
+    def make(directory, **kwargs) -> VisionCache:
+        kwargs.setdefault("memory_ttl", 0)
+        made.append(VisionCache(directory=directory, **kwargs))
+        return made[-1]
+
+    yield make
+    for cache in made:
+        cache.close()
+
+
 def spawn(procs: list, code: str, *args: str, env: dict | None = None) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-c", code, *args], env=dict(os.environ, **(env or {})),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -357,13 +372,13 @@ def test_warm_start_from_local_hf_cache_needs_no_request_and_serves_new_processe
     assert answers == {m: [EXPECTED[m], "store", shas[m]] for m in models}
 
 
-def test_warm_start_honours_hf_cache_dir_argument(hub, tmp_path, make_cache):
+def test_warm_start_honours_hf_cache_dir_argument(hub, tmp_path, disk_cache):
     """warm_start(hf_cache_dir=X) judges the snapshots it found in X, even when HF_HUB_CACHE points elsewhere."""
     models = [VLM, TEXT_LLM, AUDIO]
     hf_cache = tmp_path / "hf-cache"
     _populate_hf_cache(hub, hf_cache, models)
     hub.reset_counts()
-    report = make_cache().warm_start(hf_cache_dir=str(hf_cache))  # this process's HF_HUB_CACHE is HF_HOME/hub
+    report = disk_cache(tmp_path / "store").warm_start(hf_cache_dir=str(hf_cache))  # this process's HF_HUB_CACHE is HF_HOME/hub
     assert hub.count() == 0
     assert (report.snapshots, report.detected, report.failed) == (3, 3, 0), report
 
@@ -428,7 +443,7 @@ cache.close()
 """
 
 
-def test_cli_ls_stats_purge_migrate(hub, tmp_path, make_cache, procs):
+def test_cli_ls_stats_purge_migrate(hub, tmp_path, disk_cache, procs):
     for model in (VLM, TEXT_LLM):
         publish(hub, model)
     store = tmp_path / "store"
@@ -451,12 +466,12 @@ def test_cli_ls_stats_purge_migrate(hub, tmp_path, make_cache, procs):
     assert payload["entries"] == {"vision": 1, "not_vision": 1, "denied": 0}
     assert payload["aliases"] == 2
 
-    cache = make_cache(directory=store, denied_ttl=0.3)
+    cache = disk_cache(store, denied_ttl=0.3)
     assert cache.lookup("nobody/not-there").kind is Kind.DENIED
     time.sleep(0.5)
     expired = cli("purge", "--expired", "--json", *d)
     assert expired.returncode == 0 and json.loads(expired.stdout)["removed"] >= 1, expired
-    cache = make_cache(directory=store, denied_ttl=600)
+    cache = disk_cache(store, denied_ttl=600)
     assert cache.lookup("nobody/not-there").source is Source.DETECTED  # the expired denial was dropped
     denied = cli("purge", "--denied", "--json", *d)
     assert denied.returncode == 0 and json.loads(denied.stdout)["removed"] == 1, denied
@@ -484,9 +499,9 @@ def test_cli_ls_stats_purge_migrate(hub, tmp_path, make_cache, procs):
 SECRET = "hf_concurrencyTestSecretToken0123456789"
 
 
-def test_cli_doctor_never_prints_the_token(tmp_path, make_cache):
+def test_cli_doctor_never_prints_the_token(tmp_path, disk_cache):
     store = tmp_path / "store"
-    make_cache(directory=store)  # a healthy store
+    disk_cache(store)  # a healthy store
     result = cli("doctor", "--json", "--dir", str(store), env={"HF_TOKEN": SECRET})
     assert result.returncode == 0, result.stdout + result.stderr
     checks = {c["name"]: c for c in json.loads(result.stdout)}

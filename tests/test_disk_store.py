@@ -34,9 +34,9 @@ def test_values_are_json_text_in_sqlite(store_dir):
     raw.close()
 
 
-def test_a_planted_pickle_is_never_unpickled(hub, make_cache, store_dir, tmp_path):
+def test_a_planted_pickle_is_never_unpickled(hub, make_disk_cache, store_dir, tmp_path):
     publish(hub, VLM)
-    cache = make_cache()
+    cache = make_disk_cache()
     verdict = cache.lookup(VLM)
     key = next(k for k, _, _ in cache.store.scan("verdict"))
     marker = tmp_path / "unpickled"
@@ -98,14 +98,14 @@ def test_a_store_failing_mid_run_never_raises(hub, make_cache, caplog):
     assert any("store" in r.getMessage() for r in caplog.records)
 
 
-def test_corrupt_database_is_moved_aside_and_rebuilt(hub, make_cache, store_dir, caplog):
+def test_corrupt_database_is_moved_aside_and_rebuilt(hub, make_disk_cache, store_dir, caplog):
     publish(hub, VLM)
-    make_cache().lookup(VLM)
+    make_disk_cache().lookup(VLM)
     (store_dir / "cache.db").write_bytes(b"this is not sqlite" * 100)
     for suffix in ("-wal", "-shm"):
         (store_dir / f"cache.db{suffix}").unlink(missing_ok=True)
     with caplog.at_level(logging.WARNING, logger="vision_cache"):
-        cache = make_cache()
+        cache = make_disk_cache()
         assert isinstance(cache.store, DiskStore)
         assert cache.lookup(VLM).kind is Kind.VISION
     assert list(store_dir.glob("cache.db.corrupt-*"))

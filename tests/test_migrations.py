@@ -75,18 +75,17 @@ def test_newer_schema_is_refused_and_left_untouched(store_dir):
     assert sorted((k, repr(v)) for k, v, _ in store.scan()) == before
 
 
-def test_cache_on_a_newer_store_degrades_to_memory_without_raising(hub, make_cache, store_dir, caplog):
+def test_cache_on_a_newer_store_degrades_to_memory_without_raising(hub, make_cache, caplog):
     publish(hub, VLM)
-    store = DiskStore(str(store_dir))
-    store.set(SCHEMA_KEY, {"version": 999}, None)
-    store.close()
+    current = make_cache()
+    current.store.set(SCHEMA_KEY, {"version": 999}, None)  # as a newer release would leave it
     with caplog.at_level(logging.WARNING, logger="vision_cache"):
         cache = make_cache()
     assert isinstance(cache.store, MemoryStore)
     assert "newer release" in caplog.text
     assert cache.lookup(VLM).kind is Kind.VISION
-    assert DiskStore(str(store_dir)).get(SCHEMA_KEY) == {"version": 999}
-    assert not [k for k, _, _ in DiskStore(str(store_dir)).scan("verdict")]
+    assert current.store.get(SCHEMA_KEY) == {"version": 999}
+    assert not [k for k, _, _ in current.store.scan("verdict")]
 
 
 def test_verdicts_survive_reopening(hub, make_cache):

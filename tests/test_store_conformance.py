@@ -17,44 +17,14 @@ from uuid import uuid4
 import pytest
 
 from vision_cache.lease import Lease
+from conftest import REDIS_URL, require_redis
+
 from vision_cache.stores.base import Store, StoreError
 from vision_cache.stores.disk import DiskStore
 from vision_cache.stores.memory import MemoryStore
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 SHORT_TTL = 0.3
 PAST_SHORT_TTL = 0.45
-
-# -- Redis availability ----------------------------------------------------------------------
-
-_redis_probe: list[str | None] = []
-
-
-def _redis_problem() -> str | None:
-    """Why the Redis tests cannot run (None: they can). Probed once per session."""
-    if not _redis_probe:
-        try:
-            import redis
-
-            client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1, socket_timeout=1)
-            try:
-                client.ping()
-            finally:
-                client.close()
-            _redis_probe.append(None)
-        except Exception as exc:  # ImportError, ConnectionError, ...
-            _redis_probe.append(f"{type(exc).__name__}: {exc}")
-    return _redis_probe[0]
-
-
-def require_redis() -> None:
-    problem = _redis_problem()
-    if problem is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"no Redis server at 127.0.0.1:6379 and CI is set, so this is an error: {problem}")
-    pytest.skip(f"no Redis server at 127.0.0.1:6379: {problem}")
-
 
 def glob_escape(text: str) -> str:
     return "".join("\\" + char if char in "*?[]\\" else char for char in text)

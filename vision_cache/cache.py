@@ -78,6 +78,8 @@ class VisionCache:
         sidecar_python: another venv's python whose transformers judges configs the raw read finds
             inconclusive (default ``VISION_CACHE_SIDECAR_PYTHON``).
         sidecar_timeout: seconds the sidecar may take (default 60); past it the verdict is ``unknown``.
+        redis_prefix: namespace of every key in Redis (default ``VISION_CACHE_REDIS_PREFIX``, else
+            ``vision_cache:``). With ``url``, ``directory`` is the local tier used during a Redis outage.
         failure_backoff: seconds other callers skip the Hub after an ``unknown`` (default 10, at most 30).
         hub_timeout: bound on the Hub time of one cold lookup (default 10 s).
         lease_ttl: a crashed detector's lease is taken over within this many seconds (renewed while alive).
@@ -100,6 +102,7 @@ class VisionCache:
         *,
         sidecar_python: str | None = None,
         sidecar_timeout: float | None = None,
+        redis_prefix: str | None = None,
         failure_backoff: float | None = None,
         hub_timeout: float | None = None,
         lease_ttl: float = LEASE_TTL,
@@ -108,6 +111,7 @@ class VisionCache:
         self.settings = Settings.resolve(
             directory=directory, url=url, negative_ttl=negative_ttl, denied_ttl=denied_ttl, alias_ttl=alias_ttl,
             failure_backoff=failure_backoff, hub_timeout=hub_timeout, sidecar_python=sidecar_python,
+            redis_prefix=redis_prefix,
             sidecar_timeout=sidecar_timeout,
         )
         if detector is None:
@@ -117,7 +121,6 @@ class VisionCache:
         self.detector = detector
         self._lease_ttl = lease_ttl
         self._warned: set[str] = set()
-        self._secret_bytes: bytes | None = None
         self._fingerprint: str | None = None
         self.store: Store = self._open_store()
         self._memory = _MemoryTier(memory_ttl)
@@ -495,7 +498,8 @@ class VisionCache:
         from .stores import open_store
 
         try:
-            store = open_store(self.settings.directory or default_directory(), self.settings.url)
+            store = open_store(self.settings.directory or default_directory(), self.settings.url,
+                               self.settings.redis_prefix)
             migrate(store)
             return store
         except (StoreError, VisionCacheError) as exc:
@@ -503,14 +507,13 @@ class VisionCache:
             return MemoryStore()
 
     def _secret(self) -> bytes:
-        if self._secret_bytes is None:
-            try:
-                self._secret_bytes = self.store.secret()
-            except StoreError as exc:
-                self._warn_once("open", f"vision_cache: using a memory-only cache: {exc}")
-                self.store = MemoryStore()
-                self._secret_bytes = self.store.secret()
-        return self._secret_bytes
+        """The store's per-install secret (each store keeps it in memory once read)."""
+        try:
+            return self.store.secret()
+        except StoreError as exc:
+            self._warn_once("open", f"vision_cache: using a memory-only cache: {exc}")
+            self.store = MemoryStore()
+            return self.store.secret()
 
     def _get(self, key: str):
         try:

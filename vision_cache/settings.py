@@ -23,6 +23,7 @@ DEFAULT_SIDECAR_TIMEOUT = 60.0  # a sidecar interpreter importing a newer transf
 class Settings:
     directory: str | None  # None: the platformdirs user cache folder
     url: str | None  # redis://... puts the store on Redis
+    redis_prefix: str  # namespace of every key in Redis
     negative_ttl: float
     denied_ttl: float
     alias_ttl: float
@@ -37,6 +38,7 @@ class Settings:
         *,
         directory: str | os.PathLike | None = None,
         url: str | None = None,
+        redis_prefix: str | None = None,
         negative_ttl: float | None = None,
         denied_ttl: float | None = None,
         alias_ttl: float | None = None,
@@ -54,6 +56,7 @@ class Settings:
         return cls(
             directory=os.fspath(directory) if directory is not None else environ.get("VISION_CACHE_DIR") or None,
             url=url if url is not None else environ.get("VISION_CACHE_URL") or None,
+            redis_prefix=redis_prefix or environ.get("VISION_CACHE_REDIS_PREFIX") or "vision_cache:",
             negative_ttl=_seconds("negative_ttl", negative_ttl, environ.get("VISION_CACHE_NEGATIVE_TTL"),
                                   DEFAULT_NEGATIVE_TTL),
             denied_ttl=_seconds("denied_ttl", denied_ttl, environ.get("VISION_CACHE_DENIED_TTL"),

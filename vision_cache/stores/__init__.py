@@ -10,16 +10,24 @@ from .base import Store, StoreError
 __all__ = ["Store", "StoreError", "open_store"]
 
 
-def open_store(directory: str, url: str | None = None) -> Store:
-    """Open the Redis store at ``url`` if given, else the disk store in ``directory`` (no migrations).
+def open_store(directory: str, url: str | None = None, redis_prefix: str = "vision_cache:") -> Store:
+    """Open the store (no migrations): the disk store in ``directory``; or with a ``redis://`` ``url``,
+    Redis backed by that disk store (or memory) as the local tier for outages.
 
     Raises:
         StoreError: the store cannot be opened.
     """
-    if url:
-        from .redis import RedisStore
-
-        return RedisStore(url)
     from .disk import DiskStore
 
-    return DiskStore(directory)
+    if not url:
+        return DiskStore(directory)
+    from .fallback import FallbackStore
+    from .memory import MemoryStore
+    from .redis import RedisStore
+
+    primary = RedisStore(url, prefix=redis_prefix)
+    try:
+        local: Store = DiskStore(directory)
+    except StoreError:
+        local = MemoryStore()
+    return FallbackStore(primary, local)

@@ -81,6 +81,7 @@ class DiskStore(Store):
         self.location = self.directory = os.path.abspath(os.path.expanduser(directory))
         self._cache: diskcache.Cache | None = None
         self._pid = -1
+        self._secret: bytes | None = None
         self._connect()
 
     # -- connection management -------------------------------------------------------------
@@ -233,9 +234,12 @@ class DiskStore(Store):
         return problems
 
     def secret(self) -> bytes:
+        if self._secret is not None:
+            return self._secret
         path = os.path.join(self.directory, SECRET_FILE)
         try:
-            return _read_or_create_secret(path)
+            self._secret = _read_or_create_secret(path)
+            return self._secret
         except OSError as exc:
             raise StoreError(f"cannot read or create {path}: {exc.strerror}") from None
 
