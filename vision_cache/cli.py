@@ -185,7 +185,7 @@ def _migrate(args) -> int:
 
     settings = _settings(args)
     try:
-        store = open_store(settings.directory or _default_dir(), settings.url)
+        store = open_store(settings.directory or _default_dir(), settings.url, settings.redis_prefix)
         current, latest = schema_version(store), latest_version()
         if args.check or current >= latest:
             result = {"schema_version": current, "latest": latest, "pending": max(latest - current, 0)}

@@ -25,7 +25,7 @@ def run_checks(settings, default_dir: str) -> list[Check]:
     checks: list[Check] = []
     directory = settings.directory or default_dir
     try:
-        store = open_store(directory, settings.url)
+        store = open_store(directory, settings.url, settings.redis_prefix)
     except StoreError as exc:
         return [Check("store", False, str(exc))]
     checks.append(Check("store", True, f"{store.kind} {store.location}"))

@@ -36,7 +36,7 @@ class FallbackStore(Store):
         self.location = f"{primary.location} (local fallback: {local.kind} {local.location})"
         self.retry_interval = retry_interval
         self._down_since: float | None = None
-        self._next_try = 0.0
+        self._failed_at = 0.0
         self._written_while_down: dict[str, None] = {}
         self._secret: bytes | None = None
         self._secret_is_primary = False
@@ -48,7 +48,7 @@ class FallbackStore(Store):
 
     def _route(self, name: str, *args, replay_key: str | None = None):
         """Run ``name`` on the primary if it is up (or due for a retry), else on the local tier."""
-        if self._down_since is None or time.monotonic() >= self._next_try:
+        if self._down_since is None or time.monotonic() - self._failed_at >= self.retry_interval:
             try:
                 result = getattr(self.primary, name)(*args)
             except StoreError as exc:
@@ -68,7 +68,7 @@ class FallbackStore(Store):
                 self._down_since = time.monotonic()
                 logger.warning("vision_cache: %s is unreachable (%s); using the local %s store until it returns",
                                self.primary.location, exc, self.local.kind)
-            self._next_try = time.monotonic() + self.retry_interval
+            self._failed_at = time.monotonic()
 
     def _recover(self) -> None:
         with self._lock:
