@@ -89,9 +89,13 @@ def test_store_folder_is_0700_and_secret_0600(hub, make_disk_cache, store_dir):
 def test_ambient_token_from_env_is_the_effective_token(hub, make_cache, monkeypatch):
     _publish_gated(hub)
     cache = make_cache()
+    from vision_cache.keys import refresh_ambient
+
     monkeypatch.setenv("HF_TOKEN", TOKEN_A)
+    refresh_ambient()  # (otherwise noticed within a second)
     assert cache.lookup(GATED).kind is Kind.VISION  # no argument: the ambient token counts
     monkeypatch.delenv("HF_TOKEN")
+    refresh_ambient()
     assert cache.lookup(GATED).kind is Kind.DENIED  # and without it, no access
 
 

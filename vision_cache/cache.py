@@ -25,7 +25,7 @@ from . import keys
 from .errors import VisionCacheError
 from .keys import Subject
 from .counters import Counters
-from .settings import Settings, hub_offline
+from .settings import Settings
 from .stores.base import Store, StoreError
 from .stores.memory import MemoryStore
 from .verdict import Kind, Source, Verdict
@@ -249,7 +249,7 @@ class VisionCache:
         if subject.is_local:
             return _Target(subject, revision, keys.LOCAL, None, True)
         token = keys.effective_token(hf_token)
-        offline = bool(local_files_only) or hub_offline()
+        offline = bool(local_files_only) or keys.ambient()[1]
         return _Target(subject, revision, keys.auth_scope(token, self._secret()), token, offline)
 
     def _content_version(self, target: _Target) -> str | None:
@@ -279,7 +279,7 @@ class VisionCache:
         if record is None:
             return None
         try:
-            verdict = Verdict.from_record(record, source)
+            verdict = Verdict.from_record(record, source, target.revision)
         except ValueError as exc:
             self._warn_once("malformed", f"vision_cache: ignoring a malformed store entry ({exc})")
             self._delete(key)
@@ -290,7 +290,7 @@ class VisionCache:
             return None
         if verdict.kind is Kind.NOT_VISION and verdict.detector != self.fingerprint:
             return None  # a changed detector may know better: re-check negatives (positives stand)
-        return dataclasses.replace(verdict, revision=target.revision)
+        return verdict
 
     def _alias(self, target: _Target) -> dict | None:
         record = self._get(keys.alias_key(target.subject, target.revision, target.scope))

@@ -13,6 +13,7 @@ import hmac
 import os
 import re
 import sys
+import time
 
 from .errors import InvalidModelNameError, InvalidRevisionError, InvalidTokenError, LocalModelNotFoundError
 
@@ -126,7 +127,34 @@ def effective_token(hf_token: object) -> str | None:
     return _clean_token(hf_token)
 
 
+_AMBIENT_REFRESH = 1.0  # seconds: a login, a logout or HF_HUB_OFFLINE is noticed within this long
+_ambient_cache: tuple[float, str | None, bool] | None = None
+
+
+def ambient() -> tuple[str | None, bool]:
+    """``(ambient token, HF_HUB_OFFLINE)``, re-read at most once a second (this runs on every lookup)."""
+    global _ambient_cache
+    now = time.monotonic()
+    cached = _ambient_cache
+    if cached is None or now - cached[0] >= _AMBIENT_REFRESH:
+        from .settings import hub_offline
+
+        cached = _ambient_cache = (now, read_ambient_token(), hub_offline())
+    return cached[1], cached[2]
+
+
+def refresh_ambient() -> None:
+    """Forget the remembered ambient token and offline flag (after changing them in this process)."""
+    global _ambient_cache
+    _ambient_cache = None
+
+
 def ambient_token() -> str | None:
+    """The ambient token (see :func:`read_ambient_token`), re-read at most once a second."""
+    return ambient()[0]
+
+
+def read_ambient_token() -> str | None:
     """The token ``huggingface_hub.get_token()`` would return, without importing it when we can.
 
     ``get_token`` costs ~200 ms to import, which a cache hit cannot afford. For the plain cases
@@ -172,11 +200,23 @@ def _clean_token(token: str | None) -> str | None:
     return token.replace("\r", "").replace("\n", "").strip() or None
 
 
+_scopes: dict[tuple[bytes, str], str] = {}
+
+
 def auth_scope(token: str | None, secret: bytes) -> str:
-    """``anonymous``, or a keyed fingerprint of the token that cannot be reversed without the secret."""
+    """``anonymous``, or a keyed fingerprint of the token that cannot be reversed without the secret.
+
+    Memoised in this process's memory only (the tokens are in the caller's memory anyway).
+    """
     if token is None:
         return ANONYMOUS
-    return "token:" + hmac.new(secret, token.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    scope = _scopes.get((secret, token))
+    if scope is None:
+        if len(_scopes) > 256:
+            _scopes.clear()
+        scope = _scopes[(secret, token)] = "token:" + hmac.new(secret, token.encode("utf-8"),
+                                                                 hashlib.sha256).hexdigest()[:32]
+    return scope
 
 
 # --- store keys -----------------------------------------------------------------------------------

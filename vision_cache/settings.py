@@ -97,7 +97,7 @@ def _seconds(name: str, argument: float | None, env_value: str | None, default: 
     return seconds
 
 
-def hub_offline(environ: Mapping[str, str] = os.environ) -> bool:
+def hub_offline() -> bool:
     """Whether ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set, read as huggingface_hub reads it."""
-    value = environ.get("HF_HUB_OFFLINE") or environ.get("TRANSFORMERS_OFFLINE") or ""
+    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
     return value.upper() in ("1", "ON", "YES", "TRUE")

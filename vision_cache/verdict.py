@@ -80,44 +80,51 @@ class Verdict:
         return record
 
     @classmethod
-    def from_record(cls, record: Any, source: Source = Source.STORE) -> Verdict:
+    def from_record(cls, record: Any, source: Source = Source.STORE, revision: str | None = None) -> Verdict:
         """Rebuild a verdict from a stored record, validating every field.
+
+        ``revision``: report the verdict as an answer for this revision name (a commit's verdict
+        serves every name that resolves to it); default: the one stored.
 
         Raises:
             ValueError: the record is malformed (wrong type, unknown kind, bad sha...).
         """
         if not isinstance(record, dict):
             raise ValueError("stored verdict is not an object")
-        kind = Kind(_field(record, "kind", str))
-        if kind is Kind.UNKNOWN:
-            raise ValueError("an unknown verdict is never stored")
-        sha = _field(record, "commit_sha", str, optional=True)
-        if sha is not None and not SHA_RE.fullmatch(sha):
+        get = record.get
+        kind, sha, created, expires = get("kind"), get("commit_sha"), get("created_at"), get("expires_at")
+        subject, stored_revision, detector, evidence = get("subject"), get("revision"), get("detector"), get("evidence")
+        if kind not in _STORED_KINDS:
+            raise ValueError("stored verdict has no valid kind (an unknown verdict is never stored)")
+        if sha is not None and not (type(sha) is str and SHA_RE.fullmatch(sha)):
             raise ValueError("stored commit_sha is not 40 hex digits")
+        if not (_is_text(subject) and _is_text(detector) and _is_text(evidence)
+                and (stored_revision is None or _is_text(stored_revision))):
+            raise ValueError("stored verdict has a malformed text field")
+        if not (_is_number(created) and (expires is None or _is_number(expires))):
+            raise ValueError("stored verdict has a malformed time")
         return cls(
-            kind=kind,
+            kind=_STORED_KINDS[kind],
             source=source,
-            subject=_field(record, "subject", str),
-            revision=_field(record, "revision", str, optional=True),
+            subject=subject,
+            revision=revision if revision is not None else stored_revision,
             commit_sha=sha,
-            created_at=float(_field(record, "created_at", (int, float))),
-            expires_at=_optional_float(_field(record, "expires_at", (int, float), optional=True)),
-            detector=_field(record, "detector", str),
-            evidence=_field(record, "evidence", str),
+            created_at=float(created),
+            expires_at=None if expires is None else float(expires),
+            detector=detector,
+            evidence=evidence,
         )
 
     def with_source(self, source: Source) -> Verdict:
         return dataclasses.replace(self, source=source)
 
 
-def _field(record: dict, name: str, types: type | tuple[type, ...], optional: bool = False) -> Any:
-    value = record.get(name)
-    if value is None and optional:
-        return None
-    if not isinstance(value, types) or isinstance(value, bool) or (isinstance(value, str) and len(value) > 4096):
-        raise ValueError(f"stored verdict field {name!r} is malformed")
-    return value
+_STORED_KINDS = {kind.value: kind for kind in (Kind.VISION, Kind.NOT_VISION, Kind.DENIED)}
 
 
-def _optional_float(value: float | None) -> float | None:
-    return None if value is None else float(value)
+def _is_text(value: Any) -> bool:
+    return type(value) is str and len(value) <= 4096
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float) and value == value  # not NaN
