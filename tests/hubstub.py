@@ -78,7 +78,7 @@ class _Blob:
     pointer_size: int
 
     @classmethod
-    def make(cls, path: str, content: bytes) -> "_Blob":
+    def make(cls, path: str, content: bytes) -> _Blob:
         if isinstance(content, str):
             content = content.encode("utf-8")
         content = bytes(content)
@@ -268,7 +268,7 @@ class FakeHub:
         with self._lock:
             self._conns.discard(conn)
 
-    def __enter__(self) -> "FakeHub":
+    def __enter__(self) -> FakeHub:
         self.start()
         return self
 

@@ -21,10 +21,13 @@ from vision_cache.stores.disk import DiskStore
 from vision_cache.stores.memory import MemoryStore
 
 
-def test_shipped_steps_are_numbered_from_one():
+def test_shipped_steps_are_numbered_from_one_and_match_latest_schema():
+    from vision_cache.migrate import LATEST_SCHEMA
+
     steps = discover_steps()
     assert [s.version for s in steps] == list(range(1, len(steps) + 1))
     assert steps[0].name == "0001_initial"
+    assert len(steps) == LATEST_SCHEMA  # bump LATEST_SCHEMA with every new step
 
 
 def test_new_store_is_brought_to_the_latest_schema_once(store_dir):

@@ -86,8 +86,12 @@ def test_two_hosts_detect_a_cold_model_once_and_share_the_verdict(hub, tmp_path,
     publish(hub, VLM)
     code = HOST_CODE.format(url=REDIS_URL, model=VLM)
     start_at = str(time.time() + 3)
+    import os
+
     hosts = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / f"host{i}"), prefix, start_at],
-                              stdout=subprocess.PIPE, text=True) for i in range(2)]
+                              stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, HF_HOME=str(tmp_path / f"hf-home-{i}")))  # hosts share no disk
+             for i in range(2)]
     answers = [json.loads(h.communicate(timeout=60)[0]) for h in hosts]
     assert sorted(a[0] for a in answers) == ["vision", "vision"]
     assert sorted(a[1] for a in answers) == ["detected", "store"]

@@ -15,10 +15,9 @@ import traceback
 from uuid import uuid4
 
 import pytest
-
-from vision_cache.lease import Lease
 from conftest import REDIS_URL, require_redis
 
+from vision_cache.lease import Lease
 from vision_cache.stores.base import Store, StoreError
 from vision_cache.stores.disk import DiskStore
 from vision_cache.stores.memory import MemoryStore

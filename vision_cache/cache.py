@@ -14,23 +14,21 @@ Bad input raises (:mod:`.errors`); a failing store, Redis or Hub never does.
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 import os
 import threading
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from . import keys
+from ._log import logger
+from .counters import Counters
 from .errors import VisionCacheError
 from .keys import Subject
-from .counters import Counters
 from .settings import Settings
 from .stores.base import Store, StoreError
 from .stores.memory import MemoryStore
 from .verdict import Kind, Source, Verdict
-
-logger = logging.getLogger("vision_cache")
 
 STALE_WINDOW = 30 * 24 * 3600.0  # an expired alias is kept this long, to answer when the Hub is unreachable
 LEASE_TTL = 10.0  # a dead detector's lease is taken over within this many seconds
@@ -45,8 +43,7 @@ def default_directory() -> str:
     return platformdirs.user_cache_dir("vision_cache", appauthor=False)
 
 
-@dataclasses.dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """A stored verdict as ``vision-cache ls`` shows it."""
 
     verdict: Verdict
@@ -54,8 +51,7 @@ class Entry:
     scope: str  # "anonymous", "local" or "token:<fingerprint>"
 
 
-@dataclasses.dataclass(frozen=True)
-class _Target:
+class _Target(NamedTuple):
     """What a lookup is about: everything needed to key, detect and report it."""
 
     subject: Subject
@@ -379,7 +375,7 @@ class VisionCache:
         stored = self._stored(target, keys.verdict_key(target.subject, sha, target.scope), sha, Source.STALE)
         if stored is not None:
             return stored
-        offline_target = dataclasses.replace(target, offline=True)
+        offline_target = target._replace(offline=True)
         kind, evidence = self._run_detector(offline_target, sha, ())
         if kind is Kind.UNKNOWN:
             return self._unknown(target, sha, f"{reason}; {evidence}")
@@ -417,7 +413,7 @@ class VisionCache:
             outcome = "detected"
         now = time.time()
         for ref in refs:
-            named = dataclasses.replace(target, revision=ref)
+            named = target._replace(revision=ref)
             alias = self._alias(named)
             if alias is None or alias["fresh_until"] <= now:
                 self._set(keys.alias_key(subject, ref, target.scope),
@@ -494,7 +490,6 @@ class VisionCache:
 
     def _open_store(self) -> Store:
         from .migrate import migrate
-
         from .stores import open_store
 
         try:
@@ -539,7 +534,7 @@ class VisionCache:
             self.counters.add("errors")
         if topic not in self._warned:
             self._warned.add(topic)
-            logger.warning(message)
+            logger().warning(message)
 
     def close(self) -> None:
         """Flush counters and release the store's connections. The cache may still be used afterwards."""

@@ -199,7 +199,7 @@ def _migrate(args) -> int:
     except (StoreError, NewerSchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
-    print(json.dumps(applied.__dict__) if args.json else
+    print(json.dumps(applied._asdict()) if args.json else
           f"migrated v{applied.from_version} -> v{applied.to_version}: {', '.join(applied.applied) or 'nothing to do'}")
     return EXIT_OK
 

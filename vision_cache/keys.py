@@ -7,13 +7,11 @@ written. A hit is therefore proof that the name was validated when the verdict w
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import hmac
 import os
 import re
 import sys
 import time
+from typing import NamedTuple
 
 from .errors import InvalidModelNameError, InvalidRevisionError, InvalidTokenError, LocalModelNotFoundError
 
@@ -26,8 +24,7 @@ _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 _PATH_PREFIXES = ("/", "./", "../", "~", ".\\", "..\\")
 
 
-@dataclasses.dataclass(frozen=True)
-class Subject:
+class Subject(NamedTuple):
     """A model to judge: a Hub repo (compared case-insensitively) or a local file or folder."""
 
     kind: str  # "hub" or "local"
@@ -212,6 +209,9 @@ def auth_scope(token: str | None, secret: bytes) -> str:
         return ANONYMOUS
     scope = _scopes.get((secret, token))
     if scope is None:
+        import hashlib
+        import hmac
+
         if len(_scopes) > 256:
             _scopes.clear()
         scope = _scopes[(secret, token)] = "token:" + hmac.new(secret, token.encode("utf-8"),

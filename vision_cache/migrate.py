@@ -9,17 +9,17 @@ knows is never touched: :class:`NewerSchemaError` is raised and the cache degrad
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
-import pkgutil
 import re
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from .errors import VisionCacheError
-from .lease import Lease
 from .stores.base import Store
 
 SCHEMA_KEY = "meta\x1fschema"
+#: The newest schema this release writes: the number of steps in migrations/ (a test checks they agree).
+#: Opening an up-to-date store compares against it and discovers no step modules (a hit-path saving).
+LATEST_SCHEMA = 1
 LOCK_KEY = "meta\x1fmigration-lock"
 _STEP_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)")
 
@@ -32,15 +32,13 @@ class MigrationLockTimeout(VisionCacheError):
     """Another process held the migration lease for too long. Retry; nothing was changed by us."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     version: int
     name: str
     upgrade: Callable[[Store], None]
 
 
-@dataclasses.dataclass(frozen=True)
-class MigrationResult:
+class MigrationResult(NamedTuple):
     from_version: int
     to_version: int
     applied: tuple[str, ...]
@@ -48,6 +46,9 @@ class MigrationResult:
 
 def discover_steps(package: str = "vision_cache.migrations") -> list[Step]:
     """The steps shipped in ``package``, in order. Raises VisionCacheError if they are not 1..N."""
+    import importlib
+    import pkgutil
+
     module = importlib.import_module(package)
     steps = []
     for info in pkgutil.iter_modules(module.__path__):
@@ -73,7 +74,7 @@ def schema_version(store: Store) -> int:
 
 
 def latest_version(steps: Sequence[Step] | None = None) -> int:
-    return len(discover_steps() if steps is None else steps)
+    return LATEST_SCHEMA if steps is None else len(steps)
 
 
 def migrate(store: Store, steps: Sequence[Step] | None = None, lock_timeout: float = 60.0) -> MigrationResult:
@@ -84,12 +85,16 @@ def migrate(store: Store, steps: Sequence[Step] | None = None, lock_timeout: flo
         MigrationLockTimeout: another process kept the lease longer than ``lock_timeout``.
         StoreError: the store failed.
     """
+    current = schema_version(store)
+    if steps is None and current == LATEST_SCHEMA:
+        return MigrationResult(current, current, ())
     steps = discover_steps() if steps is None else list(steps)
     target = len(steps)
-    current = schema_version(store)
     _refuse_newer(current, target)
     if current == target:
         return MigrationResult(current, current, ())
+    from .lease import Lease
+
     with Lease(store, LOCK_KEY) as lease:
         if not lease.acquire(timeout=lock_timeout):
             raise MigrationLockTimeout(f"another process has held the migration lease for {lock_timeout:g} s")

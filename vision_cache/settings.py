@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from .errors import ConfigurationError
 
@@ -19,8 +19,7 @@ DEFAULT_HUB_TIMEOUT = 10.0  # bound on a cold lookup's time spent talking to the
 DEFAULT_SIDECAR_TIMEOUT = 60.0  # a sidecar interpreter importing a newer transformers can take a while
 
 
-@dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     directory: str | None  # None: the platformdirs user cache folder
     url: str | None  # redis://... puts the store on Redis
     redis_prefix: str  # namespace of every key in Redis

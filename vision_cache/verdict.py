@@ -7,10 +7,9 @@ whose every field has the expected type and range, and raises :class:`ValueError
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 SHA_RE = re.compile(r"[0-9a-f]{40}")
 
@@ -33,8 +32,7 @@ class Source(str, enum.Enum):
     STALE = "stale"  # offline or Hub unreachable: an expired alias or the HF cache's refs/ answered
 
 
-@dataclasses.dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Whether a model is a vision-language model, and why we think so.
 
     ``is_vision`` is True only for ``Kind.VISION``; every other kind answers False, as Studio's
@@ -116,7 +114,7 @@ class Verdict:
         )
 
     def with_source(self, source: Source) -> Verdict:
-        return dataclasses.replace(self, source=source)
+        return self._replace(source=source)
 
 
 _STORED_KINDS = {kind.value: kind for kind in (Kind.VISION, Kind.NOT_VISION, Kind.DENIED)}

@@ -19,19 +19,16 @@ See ``examples/custom_detector.py``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
+from typing import NamedTuple
 
 from ..verdict import Kind
-from . import rules
-from .registry import transformers_registry
 
 MAX_CONFIG_BYTES = 8 << 20
 
 
-@dataclasses.dataclass(frozen=True)
-class DetectionRequest:
+class DetectionRequest(NamedTuple):
     subject: str  # the Hub repo id as the caller spelled it, or an absolute local path
     commit_sha: str  # the commit the revision resolved to (for local paths: a content digest)
     revision: str  # the revision name asked for ("main" by default)
@@ -42,8 +39,7 @@ class DetectionRequest:
     timeout: float = 10.0  # seconds the detector may spend on the Hub
 
 
-@dataclasses.dataclass(frozen=True)
-class Detection:
+class Detection(NamedTuple):
     kind: Kind  # VISION, NOT_VISION or DENIED (raise instead of returning UNKNOWN)
     evidence: str  # the signal that decided it, shown to operators
 
@@ -98,6 +94,9 @@ class DefaultDetector:
 
     def judge_config_bytes(self, raw: bytes) -> Detection:
         """Parse config.json bytes; apply the rules; if inconclusive, ask transformers."""
+        from . import rules
+        from .registry import transformers_registry
+
         try:
             config = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):

@@ -87,7 +87,7 @@ class Store(abc.ABC):
         """Problems an integrity check finds (empty: healthy). For ``vision-cache doctor``."""
         return []
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a no-op by default: not every backend holds connections
         """Release connections. The store may be reopened by using it again."""
 
     def __repr__(self) -> str:

@@ -19,21 +19,19 @@ import json
 import os
 import sqlite3
 import time
-import logging
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import diskcache
 from diskcache.core import MODE_RAW, MODE_TEXT
 
+from .._log import logger
 from .base import Store, StoreError
 
 SECRET_FILE = "secret.key"
 _NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "lustre", "gpfs",
                         "beegfs", "glusterfs", "fuse.glusterfs", "ceph", "fuse.ceph"}
 _OPEN_ATTEMPTS = 20
-logger = logging.getLogger("vision_cache")
 
 
 class JSONOnlyDisk(diskcache.Disk):
@@ -142,7 +140,7 @@ class DiskStore(Store):
                     pass
         if not moved:
             raise StoreError(f"the store in {self.directory} is unreadable ({exc}) and cannot be moved aside")
-        logger.warning("vision_cache: the store in %s was unreadable (%s); moved it aside as "
+        logger().warning("vision_cache: the store in %s was unreadable (%s); moved it aside as "
                        "cache.db.corrupt-%s and started a new one", self.directory, exc, stamp)
 
     def _run(self, operation, *args):
@@ -224,6 +222,8 @@ class DiskStore(Store):
         secret = os.path.join(self.directory, SECRET_FILE)
         if os.path.exists(secret) and os.stat(secret).st_mode & 0o077:
             problems.append(f"{secret} is readable by others (expected mode 600)")
+        import warnings
+
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -287,5 +287,5 @@ def _warn_if_network_filesystem(directory: str) -> None:
                 len(mount_point) > len(best[0]):
             best = (mount_point, fs_type)
     if best[1] in _NETWORK_FILESYSTEMS:
-        logger.warning("vision_cache: %s is on a network file system (%s); SQLite may corrupt there. "
+        logger().warning("vision_cache: %s is on a network file system (%s); SQLite may corrupt there. "
                        "Share verdicts between hosts with VISION_CACHE_URL=redis://... instead.", directory, best[1])

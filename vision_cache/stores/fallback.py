@@ -16,15 +16,14 @@ Guarantees, on top of :mod:`.base`:
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+from .._log import logger
 from .base import Store, StoreError
 
-logger = logging.getLogger("vision_cache")
 SECRET_COPY_KEY = "meta\x1fprimary-secret"
 _REPLAYED_FAMILIES = ("verdict\x1f", "alias\x1f")
 
@@ -66,7 +65,7 @@ class FallbackStore(Store):
         with self._lock:
             if self._down_since is None:
                 self._down_since = time.monotonic()
-                logger.warning("vision_cache: %s is unreachable (%s); using the local %s store until it returns",
+                logger().warning("vision_cache: %s is unreachable (%s); using the local %s store until it returns",
                                self.primary.location, exc, self.local.kind)
             self._failed_at = time.monotonic()
 
@@ -90,7 +89,7 @@ class FallbackStore(Store):
                             copied += bool(self.primary.add(key, value, ttl))
                         except StoreError:
                             pass
-        logger.info("vision_cache: %s is back after %.0f s; copied %d entries written meanwhile",
+        logger().info("vision_cache: %s is back after %.0f s; copied %d entries written meanwhile",
                     self.primary.location, outage, copied)
 
     def _primary_secret_matches(self) -> bool:
