@@ -534,3 +534,14 @@ def test_cli_detect_refuses_a_token_on_the_command_line(tmp_path, argv):
     result = cli("detect", "--dir", str(tmp_path / "store"), *argv, VLM)
     assert result.returncode == 2
     assert SECRET not in result.stdout + result.stderr
+
+
+def test_cli_detect_has_no_token_option_even_abbreviated(hub, tmp_path):
+    """argparse's prefix matching must not turn ``--token X`` into ``--token-file X``."""
+    publish(hub, VLM)
+    token_file = tmp_path / "token"
+    token_file.write_text(SECRET + "\n")
+    for spelling in ("--token", "--tok", "--token-f"):
+        result = cli("detect", "--json", "--dir", str(tmp_path / "store"), spelling, str(token_file), VLM)
+        assert result.returncode == 2, (spelling, result.returncode, result.stdout)
+        assert SECRET not in result.stdout + result.stderr

@@ -137,3 +137,14 @@ def test_local_hf_snapshot_folder_is_a_local_model(make_cache, tmp_path):
     shutil.copy(write_text_model(tmp_path / "x.gguf"), snapshot / "m.gguf")
     write_projector(snapshot / "mmproj.gguf", vision=True, audio=False)
     assert make_cache().lookup(str(snapshot)).kind is Kind.VISION
+
+
+def test_any_projector_counts_when_images_are_not_required(make_cache, tmp_path):
+    from vision_cache.detect.detector import DefaultDetector
+
+    write_text_model(tmp_path / "model.gguf")
+    write_projector(tmp_path / "mmproj-audio.gguf", vision=False, audio=True)
+    cache = make_cache(detector=DefaultDetector(gguf_require_image=False))
+    verdict = cache.lookup(str(tmp_path))
+    assert verdict.kind is Kind.VISION and "any projector" in verdict.evidence
+    assert verdict.detector.endswith("gguf-any-projector")

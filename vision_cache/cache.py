@@ -334,10 +334,11 @@ class VisionCache:
         from . import hub
         from .detect.failures import classify_exception
 
+        deadline = time.monotonic() + self.settings.hub_timeout  # one budget for the whole cold lookup
         try:
-            state = hub.repo_state(target.subject.name, target.revision, target.token, self.settings.hub_timeout)
+            state = hub.repo_state(target.subject.name, target.revision, target.token, _left(deadline))
             if state.gated:
-                hub.confirm_access(target.subject.name, state, target.token, self.settings.hub_timeout)
+                hub.confirm_access(target.subject.name, state, target.token, _left(deadline))
         except Exception as exc:  # classified: denied is an answer, anything else is unknown
             kind, evidence = classify_exception(exc)
             if kind is Kind.DENIED:
@@ -356,7 +357,7 @@ class VisionCache:
         stored = self._stored(target, keys.verdict_key(target.subject, sha, target.scope), sha)
         if stored is not None:
             return stored  # e.g. "main" moved to a commit already known under another name
-        kind, evidence = self._run_detector(target, sha, state.files)
+        kind, evidence = self._run_detector(target, sha, state.files, deadline)
         return self._commit(target, sha, kind, evidence)
 
     def _detect_offline(self, target: _Target, reason: str) -> Verdict:
@@ -421,7 +422,8 @@ class VisionCache:
                           self.settings.alias_ttl + STALE_WINDOW)
         return outcome
 
-    def _run_detector(self, target: _Target, sha: str, files: tuple[str, ...]) -> tuple[Kind, str]:
+    def _run_detector(self, target: _Target, sha: str, files: tuple[str, ...], deadline: float | None = None
+                      ) -> tuple[Kind, str]:
         from .detect.detector import Detection, DetectionRequest
         from .detect.failures import classify_exception
 
@@ -429,7 +431,7 @@ class VisionCache:
             subject=target.subject.name, commit_sha=sha, revision=target.revision, token=target.token,
             offline=target.offline, files=files,
             local_path=target.subject.name if target.subject.is_local else None,
-            timeout=self.settings.hub_timeout,
+            timeout=self.settings.hub_timeout if deadline is None else max(deadline - time.monotonic(), 0.05),
         )
         try:
             result = self.detector(request)
@@ -543,6 +545,14 @@ class VisionCache:
 
     def __repr__(self) -> str:
         return f"VisionCache(store={self.store!r})"
+
+
+def _left(deadline: float) -> float:
+    """Seconds left before ``deadline``; raises TimeoutError (an ``unknown``) when none are."""
+    left = deadline - time.monotonic()
+    if left <= 0.05:
+        raise TimeoutError("the Hub time budget of this lookup is spent")
+    return left
 
 
 class _MemoryTier:

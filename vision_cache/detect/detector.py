@@ -54,11 +54,15 @@ class DefaultDetector:
         sidecar_python: another interpreter (e.g. ``/opt/tf-latest/bin/python``) whose transformers
             judges configs the raw read finds inconclusive; None: the installed transformers.
         sidecar_timeout: seconds the sidecar may take before the verdict is ``unknown``.
+        gguf_require_image: a GGUF model is vision only if a projector accepts images (True), or
+            if it has any projector at all (False, Studio's ``require_image=False``).
     """
 
-    def __init__(self, sidecar_python: str | None = None, sidecar_timeout: float = 60.0) -> None:
+    def __init__(self, sidecar_python: str | None = None, sidecar_timeout: float = 60.0,
+                 gguf_require_image: bool = True) -> None:
         self.sidecar_python = sidecar_python
         self.sidecar_timeout = sidecar_timeout
+        self.gguf_require_image = gguf_require_image
 
     @property
     def fingerprint(self) -> str:
@@ -69,7 +73,8 @@ class DefaultDetector:
             from .fallback import sidecar_transformers_version
 
             sidecar_version = sidecar_transformers_version(self.sidecar_python) or "unknown"
-        return default_fingerprint(sidecar_version)
+        fingerprint = default_fingerprint(sidecar_version)
+        return fingerprint if self.gguf_require_image else fingerprint + " gguf-any-projector"
 
     def __call__(self, request: DetectionRequest) -> Detection:
         if request.local_path is not None:
@@ -123,7 +128,7 @@ class DefaultDetector:
 
         if path.lower().endswith(".gguf") or (os.path.isdir(path) and any(
                 n.lower().endswith(".gguf") for n in _listdir(path))):
-            return Detection(*judge_gguf_local(path))
+            return Detection(*judge_gguf_local(path, self.gguf_require_image))
         config = os.path.join(path, "config.json")
         if not os.path.isfile(config):
             return Detection(Kind.NOT_VISION, "no config.json in the folder")
@@ -139,8 +144,8 @@ class DefaultDetector:
         from .gguf_rules import is_projector_name, judge_projectors
 
         projectors = [f for f in gguf_files if is_projector_name(f)]
-        if not projectors:
-            return Detection(Kind.NOT_VISION, "GGUF weights without a projector (mmproj*.gguf)")
+        if not projectors or not self.gguf_require_image:
+            return Detection(*judge_projectors([(p, "") for p in projectors], self.gguf_require_image))
         with tempfile.TemporaryDirectory(prefix="vision_cache-gguf-") as tmp:
             local = []
             for i, name in enumerate(projectors[:8]):
@@ -149,7 +154,7 @@ class DefaultDetector:
                     fh.write(hub.read_gguf_header(request.subject, name, request.commit_sha, request.token,
                                                   request.timeout))
                 local.append((name, path))
-            return Detection(*judge_projectors(local))
+            return Detection(*judge_projectors(local, self.gguf_require_image))
 
 
 def _listdir(folder: str) -> list[str]:

@@ -40,10 +40,15 @@ def projector_capabilities(path: str) -> dict[str, bool]:
     return {"vision": _bool_field(reader, VISION_KEY), "audio": _bool_field(reader, AUDIO_KEY)}
 
 
-def judge_projectors(projectors: list[tuple[str, str]]) -> tuple[Kind, str]:
-    """Judge ``(display name, local path)`` projectors: vision if any accepts images."""
+def judge_projectors(projectors: list[tuple[str, str]], require_image: bool = True) -> tuple[Kind, str]:
+    """Judge ``(display name, local path)`` projectors: vision if any accepts images.
+
+    ``require_image=False`` (Studio's option) counts any projector, whatever it accepts.
+    """
     if not projectors:
         return Kind.NOT_VISION, "GGUF weights without a projector (mmproj*.gguf)"
+    if not require_image:
+        return Kind.VISION, f"projector {projectors[0][0]} present (any projector counts)"
     seen = []
     for name, path in projectors:
         try:
@@ -57,7 +62,7 @@ def judge_projectors(projectors: list[tuple[str, str]]) -> tuple[Kind, str]:
     return Kind.NOT_VISION, "; ".join(seen)
 
 
-def judge_gguf_local(path: str) -> tuple[Kind, str]:
+def judge_gguf_local(path: str, require_image: bool = True) -> tuple[Kind, str]:
     """A local ``.gguf`` file (its folder's projectors count) or a folder of GGUF files."""
     folder = path if os.path.isdir(path) else os.path.dirname(path)
     try:
@@ -65,7 +70,7 @@ def judge_gguf_local(path: str) -> tuple[Kind, str]:
     except OSError:
         names = []
     projectors = [(n, os.path.join(folder, n)) for n in names if is_projector_name(n)]
-    return judge_projectors(projectors)
+    return judge_projectors(projectors, require_image)
 
 
 def _bool_field(reader, key: str) -> bool:

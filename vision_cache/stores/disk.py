@@ -216,6 +216,9 @@ class DiskStore(Store):
 
     def check(self) -> list[str]:
         problems: list[str] = []
+        fs_type = network_filesystem(self.directory)
+        if fs_type:
+            problems.append(f"{self.directory} is on a network file system ({fs_type}): use Redis to share")
         mode = os.stat(self.directory).st_mode & 0o777
         if mode & 0o077:
             problems.append(f"folder {self.directory} is readable by others (mode {mode:o}; expected 700)")
@@ -274,18 +277,24 @@ def _read_or_create_secret(path: str) -> bytes:
     raise OSError(errno.EAGAIN, "could not create the secret file")
 
 
-def _warn_if_network_filesystem(directory: str) -> None:
-    """SQLite's locking is unreliable on network file systems (diskcache issue #164)."""
+def network_filesystem(directory: str) -> str | None:
+    """The file system type if ``directory`` is on a network file system (per /proc/mounts), else None."""
     try:
         with open("/proc/mounts", encoding="utf-8") as fh:
             mounts = [line.split()[1:3] for line in fh if len(line.split()) > 2]
     except OSError:
-        return
+        return None
     best = ("", "")
     for mount_point, fs_type in mounts:
         if (directory == mount_point or directory.startswith(mount_point.rstrip("/") + "/")) and \
                 len(mount_point) > len(best[0]):
             best = (mount_point, fs_type)
-    if best[1] in _NETWORK_FILESYSTEMS:
+    return best[1] if best[1] in _NETWORK_FILESYSTEMS else None
+
+
+def _warn_if_network_filesystem(directory: str) -> None:
+    """SQLite's locking is unreliable on network file systems (diskcache issue #164)."""
+    fs_type = network_filesystem(directory)
+    if fs_type:
         logger().warning("vision_cache: %s is on a network file system (%s); SQLite may corrupt there. "
-                       "Share verdicts between hosts with VISION_CACHE_URL=redis://... instead.", directory, best[1])
+                         "Share verdicts between hosts with VISION_CACHE_URL=redis://... instead.", directory, fs_type)
