@@ -150,8 +150,12 @@ class VisionCache:
             keys.validate_hub_subject(target.subject)  # full Hub rules, before anything is written
         self.counters.add("misses")
         verdict = self._detect_once(target)
-        self.counters.add({Kind.UNKNOWN: "unknown", Source.STALE: "hits_stale"}.get(
-            verdict.kind, "hits_stale" if verdict.source is Source.STALE else "detections"))
+        if verdict.kind is Kind.UNKNOWN:
+            self.counters.add("unknown")
+        elif verdict.source is Source.STALE:
+            self.counters.add("hits_stale")
+        elif verdict.source is Source.DETECTED:
+            self.counters.add("detections")  # (a waiter's answer is counted as a miss and a lease wait)
         return self._memory.put(target, verdict)
 
     # -- operating the store (the CLI's ls / purge / stats / warm) ----------------------------------
@@ -393,7 +397,8 @@ class VisionCache:
         kind, evidence = self._run_detector(target, digest, ())
         return self._commit(target, digest, kind, evidence)
 
-    def _warm_snapshot(self, repo_id: str, sha: str, refs: tuple[str, ...]) -> str:
+    def _warm_snapshot(self, repo_id: str, sha: str, refs: tuple[str, ...], hf_cache_dir: str | None = None
+                       ) -> str:
         """Judge a snapshot of the local HF cache with no request: "stored", "detected" or "failed"."""
         try:
             subject = keys.parse_subject(repo_id)
@@ -407,7 +412,7 @@ class VisionCache:
         target = _Target(subject, revision, keys.auth_scope(token, self._secret()), token, True)
         outcome = "stored"
         if self._stored(target, keys.verdict_key(subject, sha, target.scope), sha) is None:
-            kind, evidence = self._run_detector(target, sha, ())
+            kind, evidence = self._run_detector(target, sha, (), hf_cache_dir=hf_cache_dir)
             if kind not in (Kind.VISION, Kind.NOT_VISION):
                 return "failed"
             self._write(target, self._verdict(target, sha, kind, f"{evidence} (local HF cache)", Source.DETECTED))
@@ -422,8 +427,8 @@ class VisionCache:
                           self.settings.alias_ttl + STALE_WINDOW)
         return outcome
 
-    def _run_detector(self, target: _Target, sha: str, files: tuple[str, ...], deadline: float | None = None
-                      ) -> tuple[Kind, str]:
+    def _run_detector(self, target: _Target, sha: str, files: tuple[str, ...], deadline: float | None = None,
+                      hf_cache_dir: str | None = None) -> tuple[Kind, str]:
         from .detect.detector import Detection, DetectionRequest
         from .detect.failures import classify_exception
 
@@ -432,6 +437,7 @@ class VisionCache:
             offline=target.offline, files=files,
             local_path=target.subject.name if target.subject.is_local else None,
             timeout=self.settings.hub_timeout if deadline is None else max(deadline - time.monotonic(), 0.05),
+            hf_cache_dir=hf_cache_dir,
         )
         try:
             result = self.detector(request)

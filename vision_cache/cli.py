@@ -19,7 +19,9 @@ EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # not echoed: a mistyped option may carry a token (e.g. --token=hf_...)
+        parser.error(f"{len(unknown)} unrecognised argument(s); tokens come from HF_TOKEN or --token-file")
     try:
         return args.handler(args)
     except KeyboardInterrupt:
@@ -30,35 +32,35 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     common.add_argument("--dir", help="store folder (default: VISION_CACHE_DIR, else the user cache folder)")
     common.add_argument("--url", help="redis://... store (default: VISION_CACHE_URL)")
     common.add_argument("--json", action="store_true", help="machine-readable output")
-    parser = argparse.ArgumentParser(prog="vision-cache", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="vision-cache", description=__doc__.split("\n\n")[0], allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    detect = sub.add_parser("detect", parents=[common], help="say whether models are vision-language models")
+    detect = sub.add_parser("detect", parents=[common], allow_abbrev=False, help="say whether models are vision-language models")
     detect.add_argument("models", nargs="+", metavar="MODEL", help="Hub repo id or local path")
     detect.add_argument("--revision", help="branch, tag or commit sha (default: main)")
     detect.add_argument("--offline", action="store_true", help="do not contact the Hub (local_files_only)")
     detect.add_argument("--token-file", help="read the Hugging Face token from this file")
     detect.set_defaults(handler=_detect)
 
-    warm = sub.add_parser("warm", parents=[common], help="migrate, drop expired entries, pre-detect local models")
+    warm = sub.add_parser("warm", parents=[common], allow_abbrev=False, help="migrate, drop expired entries, pre-detect local models")
     warm.add_argument("models", nargs="*", metavar="MODEL", help="also look these up")
     warm.add_argument("--no-hf-cache", action="store_true", help="do not scan the local HF cache")
     warm.add_argument("--hf-cache-dir", help="HF hub cache to scan (default: HF_HUB_CACHE)")
     warm.add_argument("--token-file", help="read the Hugging Face token from this file")
     warm.set_defaults(handler=_warm)
 
-    ls = sub.add_parser("ls", parents=[common], help="list stored verdicts")
+    ls = sub.add_parser("ls", parents=[common], allow_abbrev=False, help="list stored verdicts")
     ls.add_argument("model", nargs="?", help="only this model")
     ls.set_defaults(handler=_ls)
 
-    stats = sub.add_parser("stats", parents=[common], help="hits, misses, detections and entries, all workers")
+    stats = sub.add_parser("stats", parents=[common], allow_abbrev=False, help="hits, misses, detections and entries, all workers")
     stats.set_defaults(handler=_stats)
 
-    purge = sub.add_parser("purge", parents=[common], help="delete stored entries")
+    purge = sub.add_parser("purge", parents=[common], allow_abbrev=False, help="delete stored entries")
     what = purge.add_mutually_exclusive_group(required=True)
     what.add_argument("--model", help="every entry of this model")
     what.add_argument("--expired", action="store_true", help="entries past their lifetime")
@@ -66,11 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--all", action="store_true", help="every verdict and alias")
     purge.set_defaults(handler=_purge)
 
-    migrate = sub.add_parser("migrate", parents=[common], help="apply pending store migrations")
+    migrate = sub.add_parser("migrate", parents=[common], allow_abbrev=False, help="apply pending store migrations")
     migrate.add_argument("--check", action="store_true", help="only report; exit 1 if migrations are pending")
     migrate.set_defaults(handler=_migrate)
 
-    doctor = sub.add_parser("doctor", parents=[common], help="check the store, the Hub settings and the backend")
+    doctor = sub.add_parser("doctor", parents=[common], allow_abbrev=False, help="check the store, the Hub settings and the backend")
     doctor.set_defaults(handler=_doctor)
     return parser
 

@@ -58,13 +58,13 @@ def confirm_access(repo_id: str, state: RepoState, token: str | None, timeout: f
 
 
 def read_file(repo_id: str, filename: str, commit_sha: str, token: str | None, offline: bool,
-              timeout: float) -> bytes:
+              timeout: float, cache_dir: str | None = None) -> bytes:
     """The bytes of ``filename`` at ``commit_sha``. Raises huggingface_hub errors (EntryNotFoundError...)."""
     from huggingface_hub import hf_hub_download
 
     def call() -> bytes:
         path = hf_hub_download(repo_id, filename, revision=commit_sha, token=token or False,
-                               local_files_only=offline, etag_timeout=timeout)
+                               local_files_only=offline, etag_timeout=timeout, cache_dir=cache_dir)
         with open(path, "rb") as fh:
             return fh.read(_MAX_FILE_BYTES + 1)
 

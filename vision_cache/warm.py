@@ -74,7 +74,7 @@ def _run(cache, models: list[str], scan_hf_cache: bool, hf_cache_dir: str | None
     work = [(True, s) for s in snapshots] + [(False, m) for m in models]
     for is_snapshot, item in tqdm(work, disable=not progress, unit="model", desc="vision-cache warm"):
         if is_snapshot:
-            outcome = cache._warm_snapshot(item.repo_id, item.commit_sha, item.refs)
+            outcome = cache._warm_snapshot(item.repo_id, item.commit_sha, item.refs, hf_cache_dir)
             report.already_stored += outcome == "stored"
             report.detected += outcome == "detected"
             report.failed += outcome == "failed"

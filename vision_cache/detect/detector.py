@@ -37,6 +37,7 @@ class DetectionRequest(NamedTuple):
     files: tuple[str, ...] = ()  # the repo's files at the commit, when known (empty offline)
     local_path: str | None = None  # set for local files and folders
     timeout: float = 10.0  # seconds the detector may spend on the Hub
+    hf_cache_dir: str | None = None  # the HF hub cache to read from (default: HF_HUB_CACHE)
 
 
 class Detection(NamedTuple):
@@ -90,7 +91,7 @@ class DefaultDetector:
 
         try:
             raw = hub.read_file(request.subject, "config.json", request.commit_sha, request.token,
-                                request.offline, request.timeout)
+                                request.offline, request.timeout, request.hf_cache_dir)
         except LocalEntryNotFoundError:
             raise  # offline and not cached: unknown, not an answer
         except EntryNotFoundError:
@@ -106,12 +107,12 @@ class DefaultDetector:
             config = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return Detection(Kind.NOT_VISION, "config.json is not valid JSON")
-        judged = rules.judge_config(config, transformers_registry())
+        judged = rules.judge_config(config, transformers_registry)
         if judged is not None:
             return Detection(*judged)
         from .fallback import judge_probe, probe_in_process, probe_in_sidecar
 
-        view = rules.ConfigView(config, transformers_registry())
+        view = rules.ConfigView(config, transformers_registry)
         if self.sidecar_python:
             answer = probe_in_sidecar(config, self.sidecar_python, self.sidecar_timeout)
             return Detection(*judge_probe(answer, view.model_type or None, view.generates_text(), " (sidecar)"))

@@ -12,6 +12,7 @@ negatives are re-checked when it changes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
 
@@ -130,7 +131,11 @@ class ConfigView:
     """Convenient, defensive access to a parsed config.json (which may be hostile)."""
 
     raw: dict
-    registry: Registry
+    registry_loader: Callable[[], Registry]  # the transformers registry costs ~1 s to import: only if needed
+
+    @functools.cached_property
+    def registry(self) -> Registry:
+        return self.registry_loader()
 
     @property
     def model_type(self) -> str:
@@ -276,19 +281,19 @@ SIGNALS: tuple[Signal, ...] = (
     Signal(Kind.NOT_VISION, _encoder_without_text_head),
     Signal(Kind.NOT_VISION, _audio_only),
     Signal(Kind.VISION, _vision_key_on_generator),
-    Signal(Kind.VISION, _registry_type),
-    Signal(Kind.VISION, _registry_class),
     Signal(Kind.VISION, _curated_remote_code),
     Signal(Kind.VISION, _curated_remote_code_class),
+    Signal(Kind.VISION, _registry_type),  # the first row that needs transformers' tables
+    Signal(Kind.VISION, _registry_class),
     Signal(Kind.VISION, _vlm_class_name),
 )
 
 
-def judge_config(config: object, registry: Registry) -> tuple[Kind, str] | None:
+def judge_config(config: object, registry: Registry | Callable[[], Registry]) -> tuple[Kind, str] | None:
     """Apply :data:`SIGNALS` to a parsed config.json: ``(kind, evidence)``, or None if inconclusive."""
     if not isinstance(config, dict):
         return Kind.NOT_VISION, "config.json is not a JSON object"
-    view = ConfigView(config, registry)
+    view = ConfigView(config, registry if callable(registry) else (lambda: registry))
     for signal in SIGNALS:
         evidence = signal.test(view)
         if evidence is not None:
