@@ -348,7 +348,8 @@ class FakeHub:
             base = {} if (replace or parent is None) else dict(repo.commits[parent].files)
             base.update({p: _Blob.make(p, c) for p, c in files.items()})
             sha = self._new_sha(repo_id.lower())
-            repo.commits[sha] = _Commit(sha=sha, files=base, date=_now_iso(), parent=parent, title=f"commit on {branch}")
+            repo.commits[sha] = _Commit(sha=sha, files=base, date=_now_iso(), parent=parent,
+                                        title=f"commit on {branch}")
             repo.branches[branch] = sha
             return sha
 
@@ -577,7 +578,8 @@ class FakeHub:
         if cfg is not None:  # the real Hub exposes a small subset of config.json
             try:
                 parsed = json.loads(cfg.content)
-                sub = {k: parsed[k] for k in ("architectures", "model_type") if isinstance(parsed, dict) and k in parsed}
+                keep = ("architectures", "model_type")
+                sub = {k: parsed[k] for k in keep if isinstance(parsed, dict) and k in parsed}
                 if sub:
                     data["config"] = sub
             except (ValueError, UnicodeDecodeError):

@@ -378,7 +378,8 @@ def test_warm_start_honours_hf_cache_dir_argument(hub, tmp_path, disk_cache):
     hf_cache = tmp_path / "hf-cache"
     _populate_hf_cache(hub, hf_cache, models)
     hub.reset_counts()
-    report = disk_cache(tmp_path / "store").warm_start(hf_cache_dir=str(hf_cache))  # this process's HF_HUB_CACHE is HF_HOME/hub
+    # (this process's HF_HUB_CACHE is HF_HOME/hub)
+    report = disk_cache(tmp_path / "store").warm_start(hf_cache_dir=str(hf_cache))
     assert hub.count() == 0
     assert (report.snapshots, report.detected, report.failed) == (3, 3, 0), report
 

@@ -39,28 +39,31 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vision-cache", description=__doc__.split("\n\n")[0], allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    detect = sub.add_parser("detect", parents=[common], allow_abbrev=False, help="say whether models are vision-language models")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], allow_abbrev=False, help=help)
+
+    detect = command("detect", "say whether models are vision-language models")
     detect.add_argument("models", nargs="+", metavar="MODEL", help="Hub repo id or local path")
     detect.add_argument("--revision", help="branch, tag or commit sha (default: main)")
     detect.add_argument("--offline", action="store_true", help="do not contact the Hub (local_files_only)")
     detect.add_argument("--token-file", help="read the Hugging Face token from this file")
     detect.set_defaults(handler=_detect)
 
-    warm = sub.add_parser("warm", parents=[common], allow_abbrev=False, help="migrate, drop expired entries, pre-detect local models")
+    warm = command("warm", "migrate, drop expired entries, pre-detect local models")
     warm.add_argument("models", nargs="*", metavar="MODEL", help="also look these up")
     warm.add_argument("--no-hf-cache", action="store_true", help="do not scan the local HF cache")
     warm.add_argument("--hf-cache-dir", help="HF hub cache to scan (default: HF_HUB_CACHE)")
     warm.add_argument("--token-file", help="read the Hugging Face token from this file")
     warm.set_defaults(handler=_warm)
 
-    ls = sub.add_parser("ls", parents=[common], allow_abbrev=False, help="list stored verdicts")
+    ls = command("ls", "list stored verdicts")
     ls.add_argument("model", nargs="?", help="only this model")
     ls.set_defaults(handler=_ls)
 
-    stats = sub.add_parser("stats", parents=[common], allow_abbrev=False, help="hits, misses, detections and entries, all workers")
+    stats = command("stats", "hits, misses, detections and entries, all workers")
     stats.set_defaults(handler=_stats)
 
-    purge = sub.add_parser("purge", parents=[common], allow_abbrev=False, help="delete stored entries")
+    purge = command("purge", "delete stored entries")
     what = purge.add_mutually_exclusive_group(required=True)
     what.add_argument("--model", help="every entry of this model")
     what.add_argument("--expired", action="store_true", help="entries past their lifetime")
@@ -68,11 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--all", action="store_true", help="every verdict and alias")
     purge.set_defaults(handler=_purge)
 
-    migrate = sub.add_parser("migrate", parents=[common], allow_abbrev=False, help="apply pending store migrations")
+    migrate = command("migrate", "apply pending store migrations")
     migrate.add_argument("--check", action="store_true", help="only report; exit 1 if migrations are pending")
     migrate.set_defaults(handler=_migrate)
 
-    doctor = sub.add_parser("doctor", parents=[common], allow_abbrev=False, help="check the store, the Hub settings and the backend")
+    doctor = command("doctor", "check the store, the Hub settings and the backend")
     doctor.set_defaults(handler=_doctor)
     return parser
 
