@@ -4,7 +4,7 @@ Paths, measured in one process against the loopback Hub stand-in (HF file cache 
 each detection, so the config is downloaded every time):
 
 - raw read: config.json decides (Qwen2-VL: vision_config present);
-- in-process transformers: the raw read is inconclusive (Qwen3, a text LLM), so transformers'
+- in-process transformers: the raw read is inconclusive (AquilaMoE, a remote-code text LLM), so transformers'
   tables and config classes are asked in this process (the first call pays their import);
 - sidecar: the same, in another interpreter (here this venv's python stands in for a newer venv).
 
@@ -23,7 +23,7 @@ import time
 from _common import best_per_call, start_hub
 
 VLM = "AdaptLLM/food-Qwen2-VL-2B-Instruct"
-TEXT = "Qwen/Qwen3-8B"
+TEXT = "BAAI/AquilaMoE"  # remote-code type unknown to transformers: the raw read is inconclusive
 
 
 def main() -> int:

@@ -14,7 +14,8 @@ and a cold store. The Hub is ``tests/hubstub.py`` serving the genuine ``config.j
 ``tests/data/configs``; ``--hub-delay`` adds latency to every request (the real Hub is not loopback).
 
 Baseline, measured in the same run: one process doing one cold lookup (median of 3), from launch to
-exit ("single detection + process start-up"), and its lookup alone.
+exit ("single detection + process start-up"), and its lookup alone, for each of the M models; the
+slowest of them is the reference (the M detections run in parallel, so none can beat it).
 
 Warm start: a store holding ``--warm-entries`` (10,000) verdicts with their ``main`` aliases, written
 through the public API (``warm_start`` over a synthetic local HF cache, with a quick custom detector),
@@ -385,8 +386,10 @@ def main(argv: list[str] | None = None) -> int:
         results = {"params": {"workers": args.workers, "models": args.models, "asks": args.asks,
                               "hub_delay": args.hub_delay, "cpus": os.cpu_count()},
                    "expected": expected}
-        log("baseline: one process, one cold lookup ...")
-        results["baseline"] = baseline(hub, work, models[0])
+        log("baseline: one process, one cold lookup, for each model ...")
+        # All M models are detected in parallel, so the wall time is bounded below by the slowest one:
+        # the baseline is the slowest single cold lookup among the M models.
+        results["baseline"] = max((baseline(hub, work, model) for model in models), key=lambda b: b["wall_seconds"])
         results["strategies"] = {}
         for strategy in STRATEGIES:
             log(f"{strategy}: {args.workers} processes x {args.models} models ...")

@@ -20,6 +20,8 @@ _VISION_TABLES = (
 )
 # Models that generate text from other inputs: those not in the tables above take audio, not images.
 _MULTIMODAL_TABLE = "MODEL_FOR_MULTIMODAL_LM_MAPPING_NAMES"
+# Text generators: a type found only here (not in the tables above) reads and writes text.
+_TEXT_TABLES = ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Registry:
     vision_types: frozenset[str]  # model_type -> takes images, generates text
     vision_classes: frozenset[str]  # architecture class names of those models
     audio_types: frozenset[str]  # multimodal text generators that take audio but not images
+    text_types: frozenset[str] = frozenset()  # text-in, text-out generators (no other input)
 
     @property
     def available(self) -> bool:
@@ -49,5 +52,9 @@ def transformers_registry() -> Registry:
         for model_type, classes in getattr(module, table_name, {}).items():
             vision_types.add(model_type)
             vision_classes.update([classes] if isinstance(classes, str) else classes)
-    multimodal = getattr(module, _MULTIMODAL_TABLE, {})
-    return Registry(frozenset(vision_types), frozenset(vision_classes), frozenset(set(multimodal) - vision_types))
+    multimodal = set(getattr(module, _MULTIMODAL_TABLE, {}))
+    text_types = set()
+    for table_name in _TEXT_TABLES:
+        text_types.update(getattr(module, table_name, {}))
+    return Registry(frozenset(vision_types), frozenset(vision_classes), frozenset(multimodal - vision_types),
+                    frozenset(text_types - multimodal - vision_types))

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from ..verdict import Kind
 from .registry import Registry
 
-RULES_VERSION = 2
+RULES_VERSION = 3
 
 # --- vocabulary ---------------------------------------------------------------------------------
 
@@ -276,6 +276,13 @@ def _vlm_class_name(c: ConfigView) -> str | None:
     return None
 
 
+def _registry_text_only(c: ConfigView) -> str | None:
+    # Llama, Qwen3, Mistral...: a type transformers files only under text generation (no vision signal above)
+    if c.model_type and c.vision_key() is None and c.model_type in c.registry.text_types:
+        return f"model_type {c.model_type} generates text from text only (transformers registry)"
+    return None
+
+
 SIGNALS: tuple[Signal, ...] = (
     Signal(Kind.NOT_VISION, _text_only_checkpoint),
     Signal(Kind.NOT_VISION, _encoder_without_text_head),
@@ -286,6 +293,7 @@ SIGNALS: tuple[Signal, ...] = (
     Signal(Kind.VISION, _registry_type),  # the first row that needs transformers' tables
     Signal(Kind.VISION, _registry_class),
     Signal(Kind.VISION, _vlm_class_name),
+    Signal(Kind.NOT_VISION, _registry_text_only),  # last: every vision signal had its chance
 )
 
 
