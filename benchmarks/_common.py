@@ -39,3 +39,13 @@ def best_per_call(function, calls: int, rounds: int) -> float:
             function()
         best = min(best, (time.perf_counter() - started) / calls)
     return best
+
+
+def interleaved_best(functions: dict, calls: int, rounds: int) -> dict:
+    """Seconds per call for each function, the best of ``rounds``, measured in alternation so that a
+    disturbance of the machine (or of a server) hits every contender alike."""
+    best = dict.fromkeys(functions, float("inf"))
+    for _ in range(rounds):
+        for name, function in functions.items():
+            best[name] = min(best[name], best_per_call(function, calls, 1))
+    return best

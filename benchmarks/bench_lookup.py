@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import best_per_call, start_hub
+from _common import interleaved_best, start_hub
 
 MODEL = "AdaptLLM/food-Qwen2-VL-2B-Instruct"
 
@@ -81,8 +81,9 @@ def in_process(store: str, rounds: int, calls: int = 2000) -> dict:
         key = keys.verdict_key(keys.parse_subject(MODEL), sha, keys.ANONYMOUS)
         raw = diskcache.Cache(store)
         assert raw.get(key) is not None
-        ours = best_per_call(lambda c=cache, r=revision: c.lookup(MODEL, revision=r), calls, rounds)
-        base = best_per_call(lambda d=raw, k=key: d.get(k), calls, rounds)
+        timed = interleaved_best({"ours": lambda c=cache, r=revision: c.lookup(MODEL, revision=r),
+                                  "raw": lambda d=raw, k=key: d.get(k)}, calls, rounds)
+        ours, base = timed["ours"], timed["raw"]
         results[label] = {"lookup_us": ours * 1e6, "raw_get_us": base * 1e6, "ratio": ours / base}
         raw.close()
         cache.close()
@@ -128,7 +129,7 @@ def main() -> int:
             "heavy_modules_without_cache": sorted({m for c in cold for m in c[3].split(",") if m}),
             "speedup": cold_s / hit_s,
         },
-        "in_process": in_process(store, 5),
+        "in_process": in_process(store, 9),
     }
     hub.stop()
     if args.json:

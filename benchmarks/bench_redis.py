@@ -15,7 +15,7 @@ import os
 import sys
 import uuid
 
-from _common import best_per_call, start_hub
+from _common import interleaved_best, start_hub
 
 MODEL = "AdaptLLM/food-Qwen2-VL-2B-Instruct"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -24,7 +24,7 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     hub, work = start_hub([MODEL])
@@ -42,9 +42,10 @@ def main() -> int:
     client = redis.Redis.from_url(REDIS_URL)
     assert client.get(key) is not None
     try:
-        raw_get = best_per_call(lambda: client.get(key), args.calls, args.rounds)
-        redis_lookup = best_per_call(lambda: on_redis.lookup(MODEL, revision=sha), args.calls, args.rounds)
-        disk_lookup = best_per_call(lambda: on_disk.lookup(MODEL, revision=sha), args.calls, args.rounds)
+        timed = interleaved_best({"raw": lambda: client.get(key),
+                                  "redis": lambda: on_redis.lookup(MODEL, revision=sha),
+                                  "disk": lambda: on_disk.lookup(MODEL, revision=sha)}, args.calls, args.rounds)
+        raw_get, redis_lookup, disk_lookup = timed["raw"], timed["redis"], timed["disk"]
     finally:
         for stale in client.scan_iter(match=prefix + "*"):
             client.delete(stale)
