@@ -97,3 +97,24 @@ def test_verdicts_survive_reopening(hub, make_cache):
     hub.reset_counts()
     reopened = make_cache().lookup(VLM)
     assert reopened.source is Source.STORE and hub.count() == 0
+
+
+def test_a_store_written_by_schema_1_opens_with_nothing_lost(hub, tmp_path):
+    """tests/data/stores/v1 was written by release 0.1.0 (tests/data/make_store_v1.py); keep it forever."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from vision_cache import VisionCache
+
+    original = Path(__file__).parent / "data" / "stores" / "v1"
+    folder = tmp_path / "v1"
+    shutil.copytree(original, folder)
+    entries = json.loads((folder / "entries.json").read_text())
+    cache = VisionCache(directory=folder, memory_ttl=0)
+    assert isinstance(cache.store, DiskStore) and schema_version(cache.store) == latest_version()
+    for repo, recorded in entries.items():
+        verdict = cache.lookup(repo, revision=recorded["commit_sha"])
+        assert (verdict.kind, verdict.source, verdict.evidence) == (Kind.VISION, Source.STORE, recorded["evidence"])
+    assert hub.count() == 0
+    cache.close()
