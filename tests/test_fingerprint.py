@@ -59,3 +59,25 @@ def test_upgrading_transformers_rechecks_negatives(hub, make_cache, monkeypatch)
         assert verdict.source is Source.DETECTED and "transformers/99.0.0" in verdict.detector
     finally:
         fingerprint.default_fingerprint.cache_clear()
+
+
+def test_workers_on_mixed_transformers_versions_do_not_recheck_each_other(hub, make_cache, monkeypatch):
+    """A negative from a newer transformers stands on an older worker; one from an older is re-checked."""
+    import vision_cache.fingerprint as fingerprint
+    from vision_cache.fingerprint import is_older
+
+    assert is_older("rules/3 transformers/5.24.0", "rules/3 transformers/5.25.0")
+    assert not is_older("rules/3 transformers/5.25.0", "rules/3 transformers/5.24.0")
+    assert is_older("rules/2 transformers/5.30.0", "rules/3 transformers/5.24.0")
+    assert is_older("rules/3 transformers/5.24.0", "rules/3 transformers/5.24.0 sidecar-transformers/5.30.0")
+    assert is_older("rules/3 transformers/4.9.0", "rules/3 transformers/4.10.0")  # numbers compare as numbers
+    publish(hub, TEXT_LLM)
+    fingerprint.default_fingerprint.cache_clear()
+    monkeypatch.setattr(fingerprint, "installed_version", lambda name: "99.0.0")
+    try:
+        assert make_cache().lookup(TEXT_LLM).source is Source.DETECTED  # the newer worker writes its negative
+        fingerprint.default_fingerprint.cache_clear()
+        monkeypatch.setattr(fingerprint, "installed_version", lambda name: "5.0.0")
+        assert make_cache().lookup(TEXT_LLM).source is Source.STORE  # an older worker keeps it
+    finally:
+        fingerprint.default_fingerprint.cache_clear()

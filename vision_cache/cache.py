@@ -25,13 +25,13 @@ from ._log import logger
 from .counters import Counters
 from .errors import VisionCacheError
 from .keys import Subject
+from .lease import DEFAULT_LEASE_TTL
 from .settings import Settings
 from .stores.base import Store, StoreError
 from .stores.memory import MemoryStore
 from .verdict import Kind, Source, Verdict
 
 STALE_WINDOW = 30 * 24 * 3600.0  # an expired alias is kept this long, to answer when the Hub is unreachable
-LEASE_TTL = 10.0  # a dead detector's lease is taken over within this many seconds
 MEMORY_TTL = 1.0  # another process's purge is seen here within this many seconds
 _WAIT_POLL = 0.05
 
@@ -101,7 +101,7 @@ class VisionCache:
         redis_prefix: str | None = None,
         failure_backoff: float | None = None,
         hub_timeout: float | None = None,
-        lease_ttl: float = LEASE_TTL,
+        lease_ttl: float = DEFAULT_LEASE_TTL,
         memory_ttl: float = MEMORY_TTL,
     ) -> None:
         self.settings = Settings.resolve(
@@ -142,14 +142,15 @@ class VisionCache:
         if remembered is not None:
             self.counters.add("hits_memory")
             return remembered
-        stored = self._stored_answer(target, self._content_version(target))
+        version = self._content_version(target)
+        stored = self._stored_answer(target, version)
         if stored is not None:
             self.counters.add("hits_store")
             return self._memory.put(target, stored)
         if not target.subject.is_local:
             keys.validate_hub_subject(target.subject)  # full Hub rules, before anything is written
         self.counters.add("misses")
-        verdict = self._detect_once(target)
+        verdict = self._detect_once(target, version)
         if verdict.kind is Kind.UNKNOWN:
             self.counters.add("unknown")
         elif verdict.source is Source.STALE:
@@ -171,8 +172,9 @@ class VisionCache:
                 verdict = Verdict.from_record(record)
             except ValueError:
                 continue
-            _, subject_key, version, scope = keys.split_key(key)
-            found.append(Entry(verdict, version, scope))
+            parts = keys.split_key(key)
+            if len(parts) == 4:  # anything else was not written by us
+                found.append(Entry(verdict, parts[2], parts[3]))
         return sorted(found, key=lambda e: e.verdict.created_at, reverse=True)
 
     def purge(self, model_name: str | None = None, *, expired: bool = False, denied: bool = False,
@@ -289,7 +291,10 @@ class VisionCache:
         if verdict.expires_at is not None and verdict.expires_at <= time.time():
             return None
         if verdict.kind is Kind.NOT_VISION and verdict.detector != self.fingerprint:
-            return None  # a changed detector may know better: re-check negatives (positives stand)
+            from .fingerprint import is_older
+
+            if is_older(verdict.detector, self.fingerprint):
+                return None  # an upgraded detector may know better: re-check negatives (positives stand)
         return verdict
 
     def _alias(self, target: _Target) -> dict | None:
@@ -301,38 +306,49 @@ class VisionCache:
 
     # -- step 4: detect once across processes --------------------------------------------------------
 
-    def _detect_once(self, target: _Target) -> Verdict:
-        """Detect under a lease on the key; if another process holds it, wait for its verdict."""
+    def _detect_once(self, target: _Target, version: str | None) -> Verdict:
+        """Detect under a lease on the key; if another process holds it, wait for its verdict.
+
+        A waiter gives up (``unknown``) after the longest a healthy detection should take, so a
+        holder stuck in a custom detector cannot hold every other worker forever.
+        """
         from .lease import Lease
 
         key_args = (target.subject, target.revision, target.scope)
         lease = Lease(self.store, keys.lease_key(*key_args), self._lease_ttl)
+        give_up = time.monotonic() + self._lease_ttl + self.settings.hub_timeout + self.settings.sidecar_timeout
         waiting = False
         while True:
-            if self._get(keys.backoff_key(*key_args)) is not None:
-                return self._unknown(target, None, "the Hub failed moments ago; not asking again yet")
+            if not target.subject.is_local and self._get(keys.backoff_key(*key_args)) is not None:
+                return self._detect_offline(target, "the Hub failed moments ago")  # stale if we can, else unknown
             try:
                 acquired = lease.try_acquire()
             except StoreError as exc:
                 self._warn_once("store", f"vision_cache: store unavailable, detecting without it ({exc})")
-                return self._detect(target)
+                return self._detect(target, version)
             if acquired:
                 try:
-                    again = self._stored_answer(target, self._content_version(target))
-                    return again if again is not None else self._detect(target)
+                    again = self._stored_answer(target, self._version_again(target, version))
+                    return again if again is not None else self._detect(target, version)
                 finally:
                     lease.release()
             if not waiting:
                 waiting = True
                 self.counters.add("lease_waits")
             time.sleep(_WAIT_POLL)  # another process is detecting this key: wait for its verdict
-            waited = self._stored_answer(target, self._content_version(target))
+            waited = self._stored_answer(target, self._version_again(target, version))
             if waited is not None:
                 return waited
+            if time.monotonic() > give_up:
+                return self._unknown(target, None, "another process has been detecting this model for too long")
 
-    def _detect(self, target: _Target) -> Verdict:
+    def _version_again(self, target: _Target, version: str | None) -> str | None:
+        """The content version after a wait: a new alias may have appeared; a local digest stands."""
+        return version if target.subject.is_local else self._content_version(target)
+
+    def _detect(self, target: _Target, version: str | None) -> Verdict:
         if target.subject.is_local:
-            return self._detect_local(target)
+            return self._detect_local(target, version)
         if target.offline:
             return self._detect_offline(target, "offline")
         from . import hub
@@ -347,17 +363,11 @@ class VisionCache:
             kind, evidence = classify_exception(exc)
             if kind is Kind.DENIED:
                 return self._commit(target, None, kind, evidence)
-            fallback = self._detect_offline(target, evidence)
-            if fallback.kind is Kind.UNKNOWN:
-                self._set(keys.backoff_key(target.subject, target.revision, target.scope), {"at": time.time()},
-                          self.settings.failure_backoff)
-            return fallback
+            self._set_backoff(target)  # other workers answer stale (or unknown) instead of waiting on the Hub
+            return self._detect_offline(target, evidence)
         sha = state.commit_sha
         if not keys.is_commit_sha(target.revision):
-            now = time.time()
-            self._set(keys.alias_key(target.subject, target.revision, target.scope),
-                      {"sha": sha, "resolved_at": now, "fresh_until": now + self.settings.alias_ttl},
-                      self.settings.alias_ttl + STALE_WINDOW)
+            self._write_alias(target, target.revision, sha)
         stored = self._stored(target, keys.verdict_key(target.subject, sha, target.scope), sha)
         if stored is not None:
             return stored  # e.g. "main" moved to a commit already known under another name
@@ -390,10 +400,7 @@ class VisionCache:
             self._write(target, verdict)
         return verdict
 
-    def _detect_local(self, target: _Target) -> Verdict:
-        from .detect.local import content_digest
-
-        digest = content_digest(target.subject.name)
+    def _detect_local(self, target: _Target, digest: str) -> Verdict:
         kind, evidence = self._run_detector(target, digest, ())
         return self._commit(target, digest, kind, evidence)
 
@@ -417,14 +424,14 @@ class VisionCache:
                 return "failed"
             self._write(target, self._verdict(target, sha, kind, f"{evidence} (local HF cache)", Source.DETECTED))
             outcome = "detected"
-        now = time.time()
         for ref in refs:
-            named = target._replace(revision=ref)
-            alias = self._alias(named)
-            if alias is None or alias["fresh_until"] <= now:
-                self._set(keys.alias_key(subject, ref, target.scope),
-                          {"sha": sha, "resolved_at": now, "fresh_until": now + self.settings.alias_ttl},
-                          self.settings.alias_ttl + STALE_WINDOW)
+            try:
+                ref = keys.parse_revision(ref)  # refs/ names come from folder contents: hostile until checked
+            except VisionCacheError:
+                continue
+            alias = self._alias(target._replace(revision=ref))
+            if alias is None or alias["fresh_until"] <= time.time():
+                self._write_alias(target, ref, sha)
         return outcome
 
     def _run_detector(self, target: _Target, sha: str, files: tuple[str, ...], deadline: float | None = None,
@@ -456,14 +463,24 @@ class VisionCache:
     def _commit(self, target: _Target, sha: str | None, kind: Kind, evidence: str) -> Verdict:
         """Build the verdict for a finished detection; store it unless it is unknown."""
         if kind is Kind.UNKNOWN:
-            self._set(keys.backoff_key(target.subject, target.revision, target.scope), {"at": time.time()},
-                      self.settings.failure_backoff)
+            self._set_backoff(target)
             return self._unknown(target, sha, evidence)
         if kind is Kind.DENIED:
             sha = None  # a denial has no commit: it is stored under the revision name
         verdict = self._verdict(target, sha, kind, evidence, Source.DETECTED)
         self._write(target, verdict)
         return verdict
+
+    def _write_alias(self, target: _Target, revision: str, sha: str) -> None:
+        """Remember that ``revision`` pointed at ``sha`` for this scope: fresh for alias_ttl, then stale-only."""
+        now = time.time()
+        self._set(keys.alias_key(target.subject, revision, target.scope),
+                  {"sha": sha, "resolved_at": now, "fresh_until": now + self.settings.alias_ttl},
+                  self.settings.alias_ttl + STALE_WINDOW)
+
+    def _set_backoff(self, target: _Target) -> None:
+        self._set(keys.backoff_key(target.subject, target.revision, target.scope), {"at": time.time()},
+                  self.settings.failure_backoff)
 
     def _write(self, target: _Target, verdict: Verdict) -> None:
         version = verdict.commit_sha if verdict.commit_sha is not None else "@" + target.revision

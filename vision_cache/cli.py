@@ -243,6 +243,7 @@ def _token_from_file(path: str | None):
 def _settings(args):
     from .settings import Settings
 
+    _warn_about_password_in_argv(args)
     return Settings.resolve(directory=args.dir, url=args.url)
 
 
@@ -255,7 +256,16 @@ def _default_dir() -> str:
 def _cache(args):
     from .cache import VisionCache
 
+    _warn_about_password_in_argv(args)
     return VisionCache(directory=args.dir, url=args.url)
+
+
+def _warn_about_password_in_argv(args) -> None:
+    from urllib.parse import urlsplit
+
+    if args.url and urlsplit(args.url).password:
+        print("warning: --url carries a password, which every user of this machine can read in the process "
+              "list; set VISION_CACHE_URL instead", file=sys.stderr)
 
 
 def _when(timestamp: float | None) -> str:

@@ -20,6 +20,29 @@ def default_fingerprint(sidecar_transformers: str | None = None) -> str:
     return " ".join(parts)
 
 
+def is_older(stored: str, current: str) -> bool:
+    """Whether a stored verdict's fingerprint predates ``current`` (so a stored negative is re-checked).
+
+    Fingerprints are ``name/version`` parts. A part of ``current`` that the stored one lacks, or has
+    at a lower version, makes it older; a higher version (a worker elsewhere already upgraded) does
+    not, so workers on mixed versions do not re-detect each other's answers back and forth.
+    """
+    stored_parts = _parts(stored)
+    return any(name not in stored_parts or _version_key(stored_parts[name]) < _version_key(version)
+               for name, version in _parts(current).items())
+
+
+def _parts(fingerprint: str) -> dict[str, str]:
+    return dict(part.partition("/")[::2] for part in fingerprint.split())
+
+
+def _version_key(version: str) -> tuple:
+    """A sortable key for version strings like 5.24.0, 4.57.1.dev0 (numbers compare as numbers)."""
+    import re
+
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-+]", version))
+
+
 def custom_fingerprint(detector: object) -> str:
     """A caller's detector: its ``fingerprint`` attribute if it has one, else its qualified name."""
     explicit = getattr(detector, "fingerprint", None)

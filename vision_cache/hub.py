@@ -62,15 +62,17 @@ def read_file(repo_id: str, filename: str, commit_sha: str, token: str | None, o
     """The bytes of ``filename`` at ``commit_sha``. Raises huggingface_hub errors (EntryNotFoundError...)."""
     from huggingface_hub import hf_hub_download
 
+    from .detect.local import MAX_CONFIG_BYTES
+
     def call() -> bytes:
         path = hf_hub_download(repo_id, filename, revision=commit_sha, token=token or False,
                                local_files_only=offline, etag_timeout=timeout, cache_dir=cache_dir)
         with open(path, "rb") as fh:
-            return fh.read(_MAX_FILE_BYTES + 1)
+            return fh.read(MAX_CONFIG_BYTES + 1)
 
     data = bounded(call, timeout)
-    if len(data) > _MAX_FILE_BYTES:
-        raise ValueError(f"{filename} is larger than {_MAX_FILE_BYTES} bytes")
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ValueError(f"{filename} is larger than {MAX_CONFIG_BYTES} bytes")
     return data
 
 
@@ -101,13 +103,13 @@ def cached_commit(repo_id: str, revision: str) -> str | None:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import RevisionResolutionError
 
+    from .keys import is_commit_sha
+
     try:
-        return HfApi().resolve_revision(repo_id, revision=revision, local_files_only=True).resolved
+        sha = HfApi().resolve_revision(repo_id, revision=revision, local_files_only=True).resolved
     except (RevisionResolutionError, OSError, ValueError):
         return None
-
-
-_MAX_FILE_BYTES = 8 << 20  # no real config.json comes near this; a hostile one is refused
+    return sha if is_commit_sha(sha) else None  # the refs/ file is plain text: trust only a sha
 
 
 def bounded(call: Callable[[], T], timeout: float) -> T:

@@ -8,19 +8,18 @@ written. A hit is therefore proof that the name was validated when the verdict w
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from typing import NamedTuple
 
 from .errors import InvalidModelNameError, InvalidRevisionError, InvalidTokenError, LocalModelNotFoundError
+from .verdict import SHA_RE
 
 ANONYMOUS = "anonymous"
 LOCAL = "local"
 DEFAULT_REVISION = "main"
 MAX_NAME_LENGTH = 4096  # a path may be long; a repo id is checked against the Hub's own limit later
 SEP = "\x1f"  # ASCII unit separator: no accepted component may contain a control character
-_COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 _PATH_PREFIXES = ("/", "./", "../", "~", ".\\", "..\\")
 
 
@@ -105,7 +104,7 @@ def parse_revision(revision: object) -> str:
 
 
 def is_commit_sha(revision: str) -> bool:
-    return _COMMIT_RE.fullmatch(revision) is not None
+    return SHA_RE.fullmatch(revision) is not None
 
 
 # --- auth scope ---------------------------------------------------------------------------------
@@ -121,6 +120,8 @@ def effective_token(hf_token: object) -> str | None:
         return ambient_token()
     if not isinstance(hf_token, str):
         raise InvalidTokenError(f"hf_token must be a str or None, not {type(hf_token).__name__}")
+    if not hf_token.isascii():
+        raise InvalidTokenError("hf_token contains characters no Hugging Face token has")
     return _clean_token(hf_token)
 
 
@@ -157,7 +158,7 @@ def read_ambient_token() -> str | None:
     ``get_token`` costs ~200 ms to import, which a cache hit cannot afford. For the plain cases
     (``HF_TOKEN``/``HUGGING_FACE_HUB_TOKEN``, a token file, or nothing) we apply its documented
     precedence here; for everything else (OIDC, Colab, OAuth tokens that refresh, staging) we ask
-    ``get_token()`` itself. ``tests/test_keys.py`` checks both agree.
+    ``get_token()`` itself. ``tests/test_auth.py`` checks both agree.
     """
     env = os.environ
     if env.get("HF_OIDC_RESOURCE") or "google.colab" in sys.modules or env.get("HUGGINGFACE_CO_STAGING"):
@@ -171,7 +172,7 @@ def read_ambient_token() -> str | None:
             from_file = _clean_token(fh.read())
     except FileNotFoundError:
         return None
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return _hub_get_token()
     if from_file is not None and os.path.exists(os.path.join(os.path.dirname(token_path), "stored_tokens")):
         return _hub_get_token()  # may be an OAuth token that get_token() refreshes
@@ -214,7 +215,7 @@ def auth_scope(token: str | None, secret: bytes) -> str:
 
         if len(_scopes) > 256:
             _scopes.clear()
-        scope = _scopes[(secret, token)] = "token:" + hmac.new(secret, token.encode("utf-8"),
+        scope = _scopes[(secret, token)] = "token:" + hmac.new(secret, token.encode("utf-8", "surrogatepass"),
                                                                  hashlib.sha256).hexdigest()[:32]
     return scope
 

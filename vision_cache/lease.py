@@ -13,11 +13,10 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 
 from .stores.base import Store, StoreError
 
-DEFAULT_LEASE_TTL = 10.0
+DEFAULT_LEASE_TTL = 10.0  # a dead holder's lease is taken over within this many seconds
 
 
 class Lease:
@@ -25,10 +24,9 @@ class Lease:
 
     def __init__(self, store: Store, key: str, ttl: float = DEFAULT_LEASE_TTL) -> None:
         self.store, self.key, self.ttl = store, key, ttl
-        self.owner = f"{os.getpid()}:{uuid.uuid4().hex}"
+        self.owner = f"{os.getpid()}:{os.urandom(16).hex()}"  # unique per attempt, across processes and hosts
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
-        self.lost = False  # set when a renewal found the lease taken over
 
     def try_acquire(self) -> bool:
         """Take the lease if nobody holds it; start renewing it. Raises StoreError if the store fails."""
@@ -53,8 +51,7 @@ class Lease:
         while not self._stop.wait(self.ttl / 3):
             try:
                 if not self.store.compare_and_touch(self.key, self.owner, self.ttl):
-                    self.lost = True
-                    return
+                    return  # taken over (we were too slow to renew): never touch the new holder's lease
             except StoreError:
                 pass  # try again next period; if the store stays down the lease simply expires
 

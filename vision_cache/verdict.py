@@ -8,6 +8,7 @@ whose every field has the expected type and range, and raises :class:`ValueError
 from __future__ import annotations
 
 import enum
+import math
 import re
 from typing import Any, NamedTuple
 
@@ -125,4 +126,6 @@ def _is_text(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return type(value) in (int, float) and value == value  # not NaN
+    if type(value) is int:
+        return -(1 << 53) < value < (1 << 53)  # a planted 10**400 must not overflow float()
+    return type(value) is float and math.isfinite(value)

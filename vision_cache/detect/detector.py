@@ -25,8 +25,6 @@ from typing import NamedTuple
 
 from ..verdict import Kind
 
-MAX_CONFIG_BYTES = 8 << 20
-
 
 class DetectionRequest(NamedTuple):
     subject: str  # the Hub repo id as the caller spelled it, or an absolute local path
@@ -116,19 +114,17 @@ class DefaultDetector:
         if self.sidecar_python:
             answer = probe_in_sidecar(config, self.sidecar_python, self.sidecar_timeout)
             return Detection(*judge_probe(answer, view.model_type or None, view.generates_text(), " (sidecar)"))
-        try:
-            answer = probe_in_process(config)
-        except Exception:  # a missing or broken transformers: the rules' answer stands
-            return Detection(Kind.NOT_VISION, f"no vision signal in config.json (model_type {view.model_type})")
+        answer = probe_in_process(config)  # a broken transformers raises: unknown, never stored
         return Detection(*judge_probe(answer, view.model_type or None, view.generates_text(), ""))
 
     def _local(self, path: str) -> Detection:
         import os
 
         from .gguf_rules import judge_gguf_local
+        from .local import MAX_CONFIG_BYTES, listdir
 
         if path.lower().endswith(".gguf") or (os.path.isdir(path) and any(
-                n.lower().endswith(".gguf") for n in _listdir(path))):
+                n.lower().endswith(".gguf") for n in listdir(path))):
             return Detection(*judge_gguf_local(path, self.gguf_require_image))
         config = os.path.join(path, "config.json")
         if not os.path.isfile(config):
@@ -147,24 +143,18 @@ class DefaultDetector:
         projectors = [f for f in gguf_files if is_projector_name(f)]
         if not projectors or not self.gguf_require_image:
             return Detection(*judge_projectors([(p, "") for p in projectors], self.gguf_require_image))
+        import time
+
+        deadline = time.monotonic() + request.timeout  # one budget for every projector read
         with tempfile.TemporaryDirectory(prefix="vision_cache-gguf-") as tmp:
             local = []
             for i, name in enumerate(projectors[:8]):
                 path = os.path.join(tmp, f"{i}.gguf")
                 with open(path, "wb") as fh:
                     fh.write(hub.read_gguf_header(request.subject, name, request.commit_sha, request.token,
-                                                  request.timeout))
+                                                  max(deadline - time.monotonic(), 0.05)))
                 local.append((name, path))
             return Detection(*judge_projectors(local, self.gguf_require_image))
-
-
-def _listdir(folder: str) -> list[str]:
-    import os
-
-    try:
-        return os.listdir(folder)
-    except OSError:
-        return []
 
 
 def default_detector(request: DetectionRequest) -> Detection:

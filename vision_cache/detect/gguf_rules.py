@@ -27,12 +27,11 @@ def projector_capabilities(path: str) -> dict[str, bool]:
     """``{"vision": bool, "audio": bool}`` from a projector's metadata.
 
     Raises:
-        ValueError: the file is not a readable GGUF (or gguf is not installed).
+        ValueError: the file is not a readable GGUF.
+        ImportError: the optional ``gguf`` package is missing (the verdict is then ``unknown``).
     """
-    try:
-        from gguf import GGUFReader
-    except ImportError as exc:  # an optional dependency: pip install vision_cache[gguf]
-        raise ValueError("the gguf package is needed to read projector files") from exc
+    from gguf import GGUFReader  # ImportError -> unknown, never stored (pip install 'vision_cache[gguf]')
+
     try:
         reader = GGUFReader(path, "r")
     except Exception as exc:  # the reader raises many types on a malformed file

@@ -10,17 +10,19 @@ from __future__ import annotations
 import hashlib
 import os
 
+from .gguf_rules import is_projector_name
+
 GGUF_HEADER_BYTES = 64 * 1024  # GGUF metadata (architecture, projector capabilities) lives at the start
-_MAX_CONFIG_BYTES = 8 << 20
+MAX_CONFIG_BYTES = 8 << 20  # no real config.json comes near this; a hostile one is refused
 
 
 def deciding_files(path: str) -> list[str]:
     """The files whose content decides the verdict for the model at ``path``."""
     if os.path.isfile(path):
         folder = os.path.dirname(path)
-        projectors = [os.path.join(folder, n) for n in _listdir(folder) if _is_projector(n)]
+        projectors = [os.path.join(folder, n) for n in listdir(folder) if is_projector_name(n)]
         return sorted({path, *projectors})
-    names = _listdir(path)
+    names = listdir(path)
     chosen = [n for n in names if n == "config.json" or n.lower().endswith(".gguf")]
     return sorted(os.path.join(path, n) for n in chosen)
 
@@ -33,7 +35,7 @@ def content_digest(path: str) -> str:
         try:
             size = os.path.getsize(file)
             with open(file, "rb") as fh:
-                head = fh.read(_MAX_CONFIG_BYTES if name == "config.json" else GGUF_HEADER_BYTES)
+                head = fh.read(MAX_CONFIG_BYTES if name == "config.json" else GGUF_HEADER_BYTES)
         except OSError:
             size, head = -1, b""
         digest.update(f"{name}\0{size}\0".encode("utf-8", "surrogateescape"))
@@ -41,13 +43,9 @@ def content_digest(path: str) -> str:
     return digest.hexdigest()[:40]
 
 
-def _listdir(folder: str) -> list[str]:
+def listdir(folder: str) -> list[str]:
+    """Sorted names in ``folder``; [] if it cannot be read."""
     try:
         return sorted(os.listdir(folder))
     except OSError:
         return []
-
-
-def _is_projector(name: str) -> bool:
-    lower = name.lower()
-    return lower.endswith(".gguf") and "mmproj" in lower

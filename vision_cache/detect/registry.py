@@ -31,21 +31,16 @@ class Registry:
     audio_types: frozenset[str]  # multimodal text generators that take audio but not images
     text_types: frozenset[str] = frozenset()  # text-in, text-out generators (no other input)
 
-    @property
-    def available(self) -> bool:
-        return bool(self.vision_types)
-
-
-EMPTY = Registry(frozenset(), frozenset(), frozenset())
-
 
 @functools.lru_cache(maxsize=1)
 def transformers_registry() -> Registry:
-    """The installed transformers' VLM tables, or an empty registry if transformers cannot be imported."""
-    try:
-        module = importlib.import_module("transformers.models.auto.modeling_auto")
-    except Exception:  # a missing or broken transformers must not break detection
-        return EMPTY
+    """The installed transformers' VLM tables.
+
+    Raises:
+        ImportError (or whatever a broken transformers raises): the verdict is then ``unknown`` and
+        nothing is stored, rather than a ``not_vision`` judged without the registry.
+    """
+    module = importlib.import_module("transformers.models.auto.modeling_auto")
     vision_types: set[str] = set()
     vision_classes: set[str] = set()
     for table_name in _VISION_TABLES:

@@ -23,6 +23,17 @@ class StoreError(Exception):
     """The backend failed. The message names the location, never a credential."""
 
 
+def decode_json(text: str | bytes) -> Any:
+    """Parse stored JSON text; anything unparseable (including a planted, absurdly nested document
+    that would exhaust the recursion limit) raises ValueError, which every store treats as a bad entry."""
+    import json
+
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("stored JSON is nested too deeply") from None
+
+
 class Store(abc.ABC):
     """Abstract base of the disk, Redis and memory stores."""
 

@@ -26,7 +26,7 @@ import diskcache
 from diskcache.core import MODE_RAW, MODE_TEXT
 
 from .._log import logger
-from .base import Store, StoreError
+from .base import Store, StoreError, decode_json
 
 SECRET_FILE = "secret.key"
 _NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "lustre", "gpfs",
@@ -59,9 +59,9 @@ class JSONOnlyDisk(diskcache.Disk):
         if mode == MODE_RAW and type(value) is int:
             return value
         if mode == MODE_RAW and type(value) is str:
-            return json.loads(value)
+            return decode_json(value)
         if mode == MODE_TEXT and filename:
-            return json.loads(super().fetch(mode, filename, value, False))
+            return decode_json(super().fetch(mode, filename, value, False))
         raise ValueError("refusing a non-JSON value (possibly a pickle) in the store")
 
 
@@ -97,6 +97,8 @@ class DiskStore(Store):
             raise StoreError(f"cannot create the store folder {self.directory}: {exc.strerror}") from None
         if created:
             _warn_if_network_filesystem(self.directory)
+        else:
+            _check_ownership(self.directory)
         self._cache = self._open_database()
         self._pid = os.getpid()
         return self._cache
@@ -258,9 +260,9 @@ def _read_or_create_secret(path: str) -> bytes:
         try:
             with open(path, "rb") as fh:
                 data = fh.read().strip()
-            if len(data) == 64:
+            if len(data) == 64 and all(c in b"0123456789abcdef" for c in data):
                 return bytes.fromhex(data.decode("ascii"))
-            raise OSError(errno.EINVAL, "secret file is malformed")
+            raise OSError(errno.EINVAL, "secret file is malformed (expected 64 hex digits)")
         except FileNotFoundError:
             pass
         tmp = f"{path}.{os.getpid()}.{time.monotonic_ns()}.tmp"
@@ -275,6 +277,20 @@ def _read_or_create_secret(path: str) -> bytes:
         finally:
             os.unlink(tmp)
     raise OSError(errno.EAGAIN, "could not create the secret file")
+
+
+def _check_ownership(directory: str) -> None:
+    """Refuse a folder another user owns (they could read the secret and plant verdicts); tighten our own."""
+    if not hasattr(os, "getuid"):
+        return
+    info = os.stat(directory)
+    if info.st_uid != os.getuid():
+        raise StoreError(f"the store folder {directory} belongs to another user (uid {info.st_uid})")
+    if info.st_mode & 0o077:
+        try:
+            os.chmod(directory, 0o700)
+        except OSError as exc:
+            raise StoreError(f"cannot restrict {directory} to its owner: {exc.strerror}") from None
 
 
 def network_filesystem(directory: str) -> str | None:

@@ -36,7 +36,7 @@ class FallbackStore(Store):
         self.retry_interval = retry_interval
         self._down_since: float | None = None
         self._failed_at = 0.0
-        self._written_while_down: dict[str, None] = {}
+        self._written_while_down: dict[str, float | None] = {}  # key -> its expiry (unix time) or None
         self._secret: bytes | None = None
         self._secret_is_primary = False
         self._lock = threading.Lock()
@@ -45,7 +45,7 @@ class FallbackStore(Store):
     def degraded(self) -> bool:
         return self._down_since is not None
 
-    def _route(self, name: str, *args, replay_key: str | None = None):
+    def _route(self, name: str, *args, replay_key: str | None = None, ttl: float | None = None):
         """Run ``name`` on the primary if it is up (or due for a retry), else on the local tier."""
         if self._down_since is None or time.monotonic() - self._failed_at >= self.retry_interval:
             try:
@@ -58,7 +58,7 @@ class FallbackStore(Store):
                 return result
         result = getattr(self.local, name)(*args)
         if replay_key is not None and replay_key.startswith(_REPLAYED_FAMILIES):
-            self._written_while_down[replay_key] = None
+            self._written_while_down[replay_key] = None if ttl is None else time.time() + ttl
         return result
 
     def _mark_down(self, exc: StoreError) -> None:
@@ -78,17 +78,14 @@ class FallbackStore(Store):
             pending, self._written_while_down = self._written_while_down, {}
         copied = 0
         if self._secret_is_primary or self._primary_secret_matches():
-            now = time.time()
-            for key in pending:
-                for stored_key, value, expires_at in self.local.scan(key):
-                    if stored_key != key:
-                        continue
-                    ttl = None if expires_at is None else expires_at - now
-                    if ttl is None or ttl > 0:
-                        try:
-                            copied += bool(self.primary.add(key, value, ttl))
-                        except StoreError:
-                            pass
+            for key, expires_at in pending.items():
+                ttl = None if expires_at is None else expires_at - time.time()
+                try:
+                    value = self.local.get(key)
+                    if value is not None and (ttl is None or ttl > 0):
+                        copied += bool(self.primary.add(key, value, ttl))
+                except StoreError:
+                    pass
         logger().info("vision_cache: %s is back after %.0f s; copied %d entries written meanwhile",
                     self.primary.location, outage, copied)
 
@@ -104,10 +101,10 @@ class FallbackStore(Store):
         return self._route("get", key)
 
     def set(self, key: str, value: Any, ttl: float | None) -> None:
-        self._route("set", key, value, ttl, replay_key=key)
+        self._route("set", key, value, ttl, replay_key=key, ttl=ttl)
 
     def add(self, key: str, value: Any, ttl: float | None) -> bool:
-        return self._route("add", key, value, ttl, replay_key=key)
+        return self._route("add", key, value, ttl, replay_key=key, ttl=ttl)
 
     def delete(self, key: str) -> bool:
         return self._route("delete", key)
@@ -143,7 +140,7 @@ class FallbackStore(Store):
         except StoreError as exc:
             self._mark_down(exc)
             copy = self.local.get(SECRET_COPY_KEY)
-            if isinstance(copy, str) and len(copy) == 64:
+            if isinstance(copy, str) and len(copy) == 64 and all(c in "0123456789abcdef" for c in copy):
                 self._secret, self._secret_is_primary = bytes.fromhex(copy), True
             else:
                 self._secret = self.local.secret()

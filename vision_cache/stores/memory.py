@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from .base import Store, StoreError
+from .base import Store, StoreError, decode_json
 
 
 class MemoryStore(Store):
@@ -50,7 +50,7 @@ class MemoryStore(Store):
 
     @staticmethod
     def _decode(stored: Any) -> Any:
-        return stored if isinstance(stored, int) else json.loads(stored)
+        return stored if isinstance(stored, int) else decode_json(stored)
 
     def get(self, key: str) -> Any | None:
         with self._lock:

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from .base import Store, StoreError
+from .base import Store, StoreError, decode_json
 
 try:  # optional dependency: pip install 'vision_cache[redis]'
     import redis as _redis
@@ -185,7 +185,7 @@ class RedisStore(Store):
             raw = raw.decode("utf-8")  # UnicodeDecodeError is a ValueError
         if isinstance(raw, int):
             return raw
-        return json.loads(raw)
+        return decode_json(raw)
 
     # -- Store API -------------------------------------------------------------------------
 
