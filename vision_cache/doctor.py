@@ -29,9 +29,10 @@ def run_checks(settings, default_dir: str) -> list[Check]:
     except StoreError as exc:
         return [Check("store", False, str(exc))]
     checks.append(Check("store", True, f"{store.kind} {store.location}"))
+    backend = getattr(store, "primary", store)  # with Redis, ask Redis itself, not its local fallback
     try:
-        store.get("meta\x1fschema")
-        checks.append(Check("backend reachable", True, "read succeeded"))
+        backend.get("meta\x1fschema")
+        checks.append(Check("backend reachable", True, f"read from {backend.kind} succeeded"))
     except StoreError as exc:
         checks.append(Check("backend reachable", False, str(exc)))
         return checks
