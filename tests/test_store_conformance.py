@@ -76,6 +76,16 @@ class StoreFactory:
             store.close()
 
 
+@pytest.fixture(params=["disk", "redis"])
+def shared_factory(request, tmp_path):
+    """The stores that several instances and processes share (a memory store is private by nature)."""
+    if request.param == "redis":
+        require_redis()
+    made = StoreFactory(request.param, tmp_path)
+    yield made
+    made.teardown()
+
+
 @pytest.fixture(params=["disk", "memory", "redis"])
 def factory(request, tmp_path):
     if request.param == "redis":
@@ -339,10 +349,8 @@ def test_secret_is_stable_and_long(factory, store):
         assert factory.open().secret() == secret
 
 
-def test_concurrent_first_secrets_agree(factory):
-    if not factory.shared:
-        pytest.skip("a memory store is not shared between instances")
-    stores = [factory.open() for _ in range(8)]
+def test_concurrent_first_secrets_agree(shared_factory):
+    stores = [shared_factory.open() for _ in range(8)]
     secrets = race(8, lambda i: stores[i].secret())
     assert len(set(secrets)) == 1 and len(secrets[0]) >= 8
 
@@ -369,9 +377,8 @@ def test_close_then_reuse(store):
     assert store.incr("n") == 1
 
 
-def test_a_forked_child_uses_its_own_connection(factory, store):
-    if not factory.shared:
-        pytest.skip("a memory store is not shared between processes")
+def test_a_forked_child_uses_its_own_connection(shared_factory):
+    store = shared_factory.open()
     store.set("k", "parent", None)  # the parent holds a live connection now
     pid = os.fork()
     if pid == 0:  # child: must not use the parent's socket / SQLite handle
