@@ -76,23 +76,23 @@ class StoreFactory:
             store.close()
 
 
-@pytest.fixture(params=["disk", "redis"])
-def shared_factory(request, tmp_path):
-    """The stores that several instances and processes share (a memory store is private by nature)."""
-    if request.param == "redis":
+def _factory(kind: str, tmp_path):
+    if kind == "redis":
         require_redis()
-    made = StoreFactory(request.param, tmp_path)
+    made = StoreFactory(kind, tmp_path)
     yield made
     made.teardown()
 
 
 @pytest.fixture(params=["disk", "memory", "redis"])
 def factory(request, tmp_path):
-    if request.param == "redis":
-        require_redis()
-    made = StoreFactory(request.param, tmp_path)
-    yield made
-    made.teardown()
+    yield from _factory(request.param, tmp_path)
+
+
+@pytest.fixture(params=["disk", "redis"])
+def shared_factory(request, tmp_path):
+    """The stores that several instances and processes share (a memory store is private by nature)."""
+    yield from _factory(request.param, tmp_path)
 
 
 @pytest.fixture
