@@ -174,3 +174,38 @@ def test_failure_table():
     assert classify_exception(SidecarError("crash"))[0] is Kind.UNKNOWN
     assert classify_exception(ValueError("bug"))[0] is Kind.UNKNOWN
     assert EntryNotFoundError  # a missing config.json is an answer (not_vision), decided where it is read
+
+
+def test_transformers_tables_are_imported_once_per_install_not_once_per_process(hub, store_dir):
+    """The first process stores a snapshot of the registry; the next detects without importing transformers."""
+    from conftest import TEXT_LLM, TEXT_LLM_2
+
+    publish(hub, TEXT_LLM)
+    publish(hub, TEXT_LLM_2)
+    code = ("import sys, vision_cache\n"
+            f"v = vision_cache.VisionCache(directory={str(store_dir)!r}).lookup(sys.argv[1])\n"
+            "print(v.kind.value, v.source.value, 'transformers' in sys.modules, '|', v.evidence)\n")
+    import subprocess
+
+    first = subprocess.run([sys.executable, "-c", code, TEXT_LLM], capture_output=True, text=True, check=True)
+    assert first.stdout.startswith("not_vision detected True")
+    second = subprocess.run([sys.executable, "-c", code, TEXT_LLM_2], capture_output=True, text=True, check=True)
+    assert second.stdout.startswith("not_vision detected False"), second.stdout  # the snapshot answered
+    assert "transformers registry" in second.stdout
+
+
+def test_a_malformed_registry_snapshot_is_ignored(make_cache):
+    from vision_cache.detect.registry import Registry, shared_registry, transformers_registry
+
+    cache = make_cache()
+    real = transformers_registry()
+    assert Registry.from_record(real.to_record()) == real
+    for bad in ({"vision_types": "llava"}, {"vision_types": [1]}, [], None):
+        assert Registry.from_record(bad) is None
+    import vision_cache.detect.registry as registry_module
+
+    key = "meta\x1fregistry\x1f" + registry_module._transformers_identity()
+    cache.store.set(key, {"vision_types": ["x"] * 3}, None)  # planted: missing fields -> ignored
+    transformers_registry.cache_clear()  # as in a fresh process
+    assert shared_registry(cache.store) == real
+    assert Registry.from_record(cache.store.get(key)) == real  # replaced by a good snapshot

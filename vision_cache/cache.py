@@ -119,6 +119,8 @@ class VisionCache:
         self._warned: set[str] = set()
         self._fingerprint: str | None = None
         self.store: Store = self._open_store()
+        if hasattr(self.detector, "registry_store"):
+            self.detector.registry_store = self.store
         self._memory = _MemoryTier(memory_ttl)
         self.counters = Counters(lambda: self.store)
 

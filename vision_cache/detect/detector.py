@@ -62,6 +62,7 @@ class DefaultDetector:
         self.sidecar_python = sidecar_python
         self.sidecar_timeout = sidecar_timeout
         self.gguf_require_image = gguf_require_image
+        self.registry_store = None  # set by VisionCache: share transformers' tables between processes
 
     @property
     def fingerprint(self) -> str:
@@ -98,19 +99,24 @@ class DefaultDetector:
 
     def judge_config_bytes(self, raw: bytes) -> Detection:
         """Parse config.json bytes; apply the rules; if inconclusive, ask transformers."""
+        import functools
+
         from . import rules
-        from .registry import transformers_registry
+        from .registry import shared_registry, transformers_registry
+
+        registry = (transformers_registry if self.registry_store is None
+                    else functools.partial(shared_registry, self.registry_store))
 
         try:
             config = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return Detection(Kind.NOT_VISION, "config.json is not valid JSON")
-        judged = rules.judge_config(config, transformers_registry)
+        judged = rules.judge_config(config, registry)
         if judged is not None:
             return Detection(*judged)
         from .fallback import judge_probe, probe_in_process, probe_in_sidecar
 
-        view = rules.ConfigView(config, transformers_registry)
+        view = rules.ConfigView(config, registry)
         if self.sidecar_python:
             answer = probe_in_sidecar(config, self.sidecar_python, self.sidecar_timeout)
             return Detection(*judge_probe(answer, view.model_type or None, view.generates_text(), " (sidecar)"))

@@ -31,10 +31,81 @@ class Registry:
     audio_types: frozenset[str]  # multimodal text generators that take audio but not images
     text_types: frozenset[str] = frozenset()  # text-in, text-out generators (no other input)
 
+    def to_record(self) -> dict:
+        return {name: sorted(getattr(self, name)) for name in _FIELDS}
+
+    @classmethod
+    def from_record(cls, record: object) -> Registry | None:
+        """A snapshot read back from a store, or None if it is absent or malformed."""
+        if not isinstance(record, dict):
+            return None
+        fields = {}
+        for name in _FIELDS:
+            values = record.get(name)
+            if not isinstance(values, list) or not all(type(v) is str and len(v) < 200 for v in values):
+                return None
+            fields[name] = frozenset(values)
+        return cls(**fields) if fields["vision_types"] else None
+
+
+_FIELDS = ("vision_types", "vision_classes", "audio_types", "text_types")
+
+
+def shared_registry(store) -> Registry:
+    """:func:`transformers_registry`, shared by every process through ``store``.
+
+    Importing the tables costs a second or two of CPU, paid by every process that meets its first
+    cold model. The first process imports them and stores a snapshot keyed by the exact installed
+    transformers (version and the tables' file), under a lease so that processes starting together
+    import once; the others read the snapshot. A snapshot that is missing, malformed (store contents
+    are hostile) or unreadable falls back to importing. Never raises for a store failure.
+    """
+    from ..lease import Lease
+    from ..stores.base import StoreError
+
+    if transformers_registry.cache_info().currsize:
+        return transformers_registry()
+    identity = _transformers_identity()
+    if identity is None:
+        return transformers_registry()
+    key = "meta\x1fregistry\x1f" + identity
+    try:
+        snapshot = Registry.from_record(store.get(key))
+        if snapshot is not None:
+            return snapshot
+        with Lease(store, key + "\x1flease", ttl=10.0) as lease:
+            lease.acquire(timeout=30.0)  # if another process is importing, its snapshot is coming
+            snapshot = Registry.from_record(store.get(key))
+            if snapshot is not None:
+                return snapshot
+            registry = transformers_registry()
+            store.set(key, registry.to_record(), _SNAPSHOT_TTL)
+            return registry
+    except StoreError:
+        return transformers_registry()
+
+
+_SNAPSHOT_TTL = 30 * 24 * 3600.0
+
+
+def _transformers_identity() -> str | None:
+    """The installed transformers' version and its registry file's size and mtime, from metadata only."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution("transformers")
+        info = dist.locate_file("transformers/models/auto/modeling_auto.py")
+        import os
+
+        stat = os.stat(info)
+    except (PackageNotFoundError, OSError, TypeError):
+        return None
+    return f"{dist.version}\x1f{stat.st_size}\x1f{stat.st_mtime_ns}"
+
 
 @functools.lru_cache(maxsize=1)
 def transformers_registry() -> Registry:
-    """The installed transformers' VLM tables.
+    """The installed transformers' VLM tables (imported in this process).
 
     Raises:
         ImportError (or whatever a broken transformers raises): the verdict is then ``unknown`` and
