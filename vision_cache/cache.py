@@ -5,8 +5,10 @@ A lookup is:
 1. parse the name (Hub repo id or local path), the revision and the effective token;
 2. find the content version: an explicit commit sha, a fresh alias (revision name -> sha), or
    for a local model the digest of the files that decide its verdict;
-3. return the verdict stored under (subject, version, auth scope) if it is still good;
-4. otherwise detect once across all processes (a lease on the key), store, return.
+3. return the verdict stored under (subject, version, auth scope) if it is still good (a stored
+   verdict proves its name passed the Hub's rules when it was written);
+4. otherwise detect once across all processes (a lease on the key): the process holding the lease
+   checks the name with huggingface_hub's rules, detects, stores; the others wait for its verdict.
 
 Nothing on steps 1-3 imports huggingface_hub or transformers, or touches the network.
 Bad input raises (:mod:`.errors`); a failing store, Redis or Hub never does.
@@ -149,10 +151,8 @@ class VisionCache:
         if stored is not None:
             self.counters.add("hits_store")
             return self._memory.put(target, stored)
-        if not target.subject.is_local:
-            keys.validate_hub_subject(target.subject)  # full Hub rules, before anything is written
+        verdict = self._detect_once(target, version)  # validates the name fully before writing anything
         self.counters.add("misses")
-        verdict = self._detect_once(target, version)
         if verdict.kind is Kind.UNKNOWN:
             self.counters.add("unknown")
         elif verdict.source is Source.STALE:
@@ -324,12 +324,19 @@ class VisionCache:
             if not target.subject.is_local and self._get(keys.backoff_key(*key_args)) is not None:
                 return self._detect_offline(target, "the Hub failed moments ago")  # stale if we can, else unknown
             try:
-                acquired = lease.try_acquire()
+                # a read first: while another process holds the lease, waiters never contend for a write
+                acquired = self.store.get(lease.key) is None and lease.try_acquire()
             except StoreError as exc:
                 self._warn_once("store", f"vision_cache: store unavailable, detecting without it ({exc})")
+                if not target.subject.is_local:
+                    keys.validate_hub_subject(target.subject)
                 return self._detect(target, version)
             if acquired:
                 try:
+                    if not target.subject.is_local:
+                        # Full Hub rules (huggingface_hub costs ~0.2 s to import) in the one process that
+                        # detects, before it writes anything; a waiter is answered by what it writes.
+                        keys.validate_hub_subject(target.subject)
                     again = self._stored_answer(target, self._version_again(target, version))
                     return again if again is not None else self._detect(target, version)
                 finally:
