@@ -120,11 +120,11 @@ class VisionCache:
         self._lease_ttl = lease_ttl
         self._warned: set[str] = set()
         self._fingerprint: str | None = None
+        self.counters = Counters(lambda: self.store)  # reads self.store at each flush: it may degrade
         self.store: Store = self._open_store()
         if hasattr(self.detector, "registry_store"):
             self.detector.registry_store = self.store
         self._memory = _MemoryTier(memory_ttl)
-        self.counters = Counters(lambda: self.store)
 
     # -- the public API --------------------------------------------------------------------------
 
@@ -328,15 +328,9 @@ class VisionCache:
                 acquired = self.store.get(lease.key) is None and lease.try_acquire()
             except StoreError as exc:
                 self._warn_once("store", f"vision_cache: store unavailable, detecting without it ({exc})")
-                if not target.subject.is_local:
-                    keys.validate_hub_subject(target.subject)
                 return self._detect(target, version)
             if acquired:
                 try:
-                    if not target.subject.is_local:
-                        # Full Hub rules (huggingface_hub costs ~0.2 s to import) in the one process that
-                        # detects, before it writes anything; a waiter is answered by what it writes.
-                        keys.validate_hub_subject(target.subject)
                     again = self._stored_answer(target, self._version_again(target, version))
                     return again if again is not None else self._detect(target, version)
                 finally:
@@ -356,8 +350,12 @@ class VisionCache:
         return version if target.subject.is_local else self._content_version(target)
 
     def _detect(self, target: _Target, version: str | None) -> Verdict:
+        """Detect now (this process holds the key's lease, or the store is down)."""
         if target.subject.is_local:
             return self._detect_local(target, version)
+        # Full Hub rules (huggingface_hub costs ~0.2 s to import) only in the process that detects,
+        # before it writes anything; a waiter is answered by what this process writes.
+        keys.validate_hub_subject(target.subject)
         if target.offline:
             return self._detect_offline(target, "offline")
         from . import hub
@@ -564,7 +562,7 @@ class VisionCache:
             pass
 
     def _warn_once(self, topic: str, message: str) -> None:
-        if topic.startswith("store") and hasattr(self, "counters"):
+        if topic.startswith("store"):
             self.counters.add("errors")
         if topic not in self._warned:
             self._warned.add(topic)
@@ -600,11 +598,12 @@ class _MemoryTier:
         self._entries: dict[tuple[str, str, str], tuple[Verdict, float]] = {}
 
     def get(self, target: _Target) -> Verdict | None:
-        entry = self._entries.get((target.subject.key, target.revision, target.scope))
+        key = (target.subject.key, target.revision, target.scope)
+        entry = self._entries.get(key)
         if entry is None:
             return None
         if entry[1] <= time.time():
-            self._entries.pop((target.subject.key, target.revision, target.scope), None)
+            self._entries.pop(key, None)
             return None
         return entry[0]
 

@@ -163,11 +163,6 @@ class DefaultDetector:
             return Detection(*judge_projectors(local, self.gguf_require_image))
 
 
-def default_detector(request: DetectionRequest) -> Detection:
-    """The default rules with the installed transformers (no sidecar)."""
-    return _PLAIN(request)
-
-
 def judge_config_bytes(raw: bytes) -> Detection:
     """Judge config.json bytes with the default rules (no sidecar)."""
     return _PLAIN.judge_config_bytes(raw)

@@ -15,7 +15,6 @@ from ..verdict import Kind
 
 VISION_KEY = "clip.has_vision_encoder"  # gguf.Keys.Clip.HAS_VISION_ENCODER
 AUDIO_KEY = "clip.has_audio_encoder"  # gguf.Keys.Clip.HAS_AUDIO_ENCODER
-TYPE_KEY = "general.type"  # "mmproj" for projectors (gguf.GGUFType.MMPROJ)
 
 
 def is_projector_name(name: str) -> bool:

@@ -73,16 +73,12 @@ REMOTE_CODE_VLM_TYPES = frozenset({
     "ovis",  # AIDC-AI/Ovis
     "kimi_vl",  # moonshotai/Kimi-VL
     "florence2",  # microsoft/Florence-2 (remote-code format)
-    "chatglm",  # THUDM/glm-4v-9b sets vision_config; plain chatglm is caught by the key rule only
     "mplug_owl2",  # MAGAer13/mplug-owl2
-    "qwen",  # Qwen/Qwen-VL-Chat (only when a `visual` block is present: see the key rule)
     "aria",  # rhymes-ai/Aria (remote-code format)
-    "idefics3_remote", "smolvlm_remote",
     "h2ovl_chat",  # h2oai/h2ovl-mississippi
     "nvlm_d",  # nvidia/NVLM-D
     "valley",  # bytedance Valley
     "moondream1", "moondream",  # vikhyatk/moondream2
-    "paligemma_remote",
     "eagle_chat", "eagle_2_5_vl",  # NVIDIA Eagle 2 / 2.5
     "keye_vl",  # Kwai-Keye
     "skywork_chat",  # Skywork-R1V
@@ -90,7 +86,6 @@ REMOTE_CODE_VLM_TYPES = frozenset({
     "step3_vl", "step3vl",  # stepfun-ai/step3
     "dots_ocr",  # rednote-hilab/dots.ocr
     "deepseek_vl",  # deepseek-ai/deepseek-vl (remote format)
-    "mini_internvl_chat",
     "internlmxcomposer2",  # internlm/internlm-xcomposer2-7b, -4khd
     "bunny-llama", "bunny-phi", "bunny-qwen",  # BAAI/Bunny
 })
@@ -112,8 +107,8 @@ REMOTE_CODE_VLM_CLASSES = frozenset({
 # Class-name fragments that only VLM classes carry (Qwen2VL..., InternVLChat..., LlavaNext..., XComposer...).
 VLM_CLASS_FRAGMENT = re.compile(r"(VL(?=[A-Z0-9_]|Chat|For|Model|$)|Llava|LLaVA|XComposer|MiniCPMV|Phi3V"
                                 r"|Vision2Seq|ImageTextToText|VisionText2Text)")
-# Types that must never count on the type alone (their family has text-only checkpoints too).
-TYPE_NEEDS_VISION_KEY = frozenset({"qwen", "chatglm"})
+# Not here on purpose: "qwen" (Qwen-VL) and "chatglm" (GLM-4V) name text-only checkpoints too; their
+# VLMs are recognised by their `visual` / `vision_config` block (the key rule).
 # Audio-in, text-out models without image input (the registry adds its own; these it may not know).
 AUDIO_ONLY_TYPES = frozenset({
     "whisper", "qwen2_audio", "qwen2_audio_encoder", "voxtral", "voxtral_realtime", "csm", "moshi",
@@ -253,7 +248,7 @@ def _registry_class(c: ConfigView) -> str | None:
 
 def _curated_remote_code(c: ConfigView) -> str | None:
     # remote-code VLMs unknown to any registry (InternVL, MiniCPM-V, DeepSeek-VL2, Molmo, CogVLM...)
-    if c.model_type in REMOTE_CODE_VLM_TYPES and c.model_type not in TYPE_NEEDS_VISION_KEY:
+    if c.model_type in REMOTE_CODE_VLM_TYPES:
         return f"model_type {c.model_type} is a known remote-code VLM"
     return None
 
