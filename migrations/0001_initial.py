@@ -1,14 +1,13 @@
-"""Schema 1: the first layout.
+"""Schema 1: the first layout (see vision_cache.ledger.Keys for the key families).
 
-Keys are ``family \\x1f subject \\x1f version-or-revision \\x1f auth-scope`` with the families
-``verdict`` (a verdict record), ``alias`` (revision name -> commit sha), ``backoff`` (a short
-pause after an unknown), ``lease`` (single-flight) and ``meta`` / ``stats``. This step creates
-the per-install secret that keys auth-scope fingerprints and records when the store was made.
+Records when the store was made. (Release 0.1.0 also created the per-install secret here, in a
+``secret.key`` file or, on Redis, as bare hex text; step 0002 moves it into the store.)
 """
 
 import time
 
+from vision_cache.ledger import Keys
+
 
 def upgrade(store):
-    store.secret()
-    store.add("meta\x1fcreated", {"at": time.time()}, None)
+    store.add(Keys.CREATED, {"at": time.time()}, None)

@@ -190,3 +190,14 @@ def run_python(code: str, env: dict | None = None, timeout: float = 120) -> subp
 def store_files_bytes(folder: Path) -> bytes:
     """Every byte under ``folder`` (to prove a secret appears nowhere)."""
     return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+@pytest.fixture
+def redis_prefix():
+    """A fresh Redis key prefix for one test; every key under it is deleted at teardown."""
+    from uuid import uuid4
+
+    require_redis()
+    prefix = f"vc-test-{uuid4().hex}:"
+    yield prefix
+    delete_redis_prefix(prefix)

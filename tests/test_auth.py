@@ -10,7 +10,7 @@ import os
 from conftest import REDIS_URL, VLM, publish, run_python, store_files_bytes
 
 from vision_cache import Kind, Source
-from vision_cache.keys import ambient_token, auth_scope
+from vision_cache.target import ambient_token, auth_scope
 
 TOKEN_A = "hf_AAAAaaaaAAAAaaaaAAAAaaaaAAAAaaaa01"
 TOKEN_B = "hf_BBBBbbbbBBBBbbbbBBBBbbbbBBBBbbbb02"
@@ -80,16 +80,16 @@ def test_scope_is_keyed_by_a_per_install_secret(store_dir):
     assert hashlib.sha256(TOKEN_A.encode()).hexdigest()[:32] not in one  # not a plain hash
 
 
-def test_store_folder_is_0700_and_secret_0600(hub, make_disk_cache, store_dir):
-    make_disk_cache()
+def test_store_folder_is_0700_and_the_database_holding_the_secret_0600(hub, make_disk_cache, store_dir):
+    make_disk_cache().ledger.secret()
     assert store_dir.stat().st_mode & 0o777 == 0o700
-    assert (store_dir / "secret.key").stat().st_mode & 0o777 == 0o600
+    assert (store_dir / "cache.db").stat().st_mode & 0o777 == 0o600
 
 
 def test_ambient_token_from_env_is_the_effective_token(hub, make_cache, monkeypatch):
     _publish_gated(hub)
     cache = make_cache()
-    from vision_cache.keys import refresh_ambient
+    from vision_cache.target import refresh_ambient
 
     monkeypatch.setenv("HF_TOKEN", TOKEN_A)
     refresh_ambient()  # (otherwise noticed within a second)
@@ -100,7 +100,7 @@ def test_ambient_token_from_env_is_the_effective_token(hub, make_cache, monkeypa
 
 
 def _hub_get_token(env: dict) -> tuple[str | None, str | None]:
-    code = ("import json; from huggingface_hub import get_token; from vision_cache.keys import ambient_token;"
+    code = ("import json; from huggingface_hub import get_token; from vision_cache.target import ambient_token;"
             "print(json.dumps([get_token(), ambient_token()]))")
     clean = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HOME",
                                                               "HF_TOKEN_PATH", "XDG_CACHE_HOME")}
@@ -138,7 +138,7 @@ def test_ambient_token_agrees_with_huggingface_hub_get_token(tmp_path):
 
 
 def test_ambient_token_is_read_without_importing_huggingface_hub():
-    out = run_python("import sys, vision_cache.keys as k; k.ambient_token();"
+    out = run_python("import sys, vision_cache.target as k; k.ambient_token();"
                      "print('huggingface_hub' in sys.modules)", env={"HF_TOKEN": TOKEN_A}).stdout
     assert out.strip() == "False"
     assert ambient_token() is None  # the test session clears HF_TOKEN

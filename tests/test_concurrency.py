@@ -21,6 +21,7 @@ import pytest
 from conftest import AUDIO, TEXT_LLM, TEXT_LLM_2, VLM, VLM_2, manifest, publish
 
 from vision_cache import Kind, Source, Verdict, VisionCache
+from vision_cache.ledger import decode_verdict
 
 EXPECTED = {VLM: "vision", VLM_2: "vision", TEXT_LLM: "not_vision", TEXT_LLM_2: "not_vision", AUDIO: "not_vision"}
 
@@ -418,7 +419,7 @@ def test_interrupted_warm_leaves_a_consistent_store(hub, tmp_path):
         verdicts = [(k, v) for k, v, _ in everything if k.startswith("verdict\x1f")]
         assert 1 <= len(verdicts) < len(models)
         for key, record in verdicts:
-            assert Verdict.from_record(record).kind is not Kind.UNKNOWN, key
+            assert decode_verdict(record).kind is not Kind.UNKNOWN, key
         for key, record, _ in everything:
             assert not key.startswith("lease\x1f"), f"a lease survived the interrupt: {key!r}"
             if key.startswith("alias\x1f"):

@@ -70,7 +70,7 @@ def test_sidecar_never_receives_the_token_or_vision_cache(tmp_path):
 ])
 def test_sidecar_failures_are_unknown_and_never_stored(hub, make_cache, tmp_path, body, message):
     hub.add_repo("someone/odd", {"config.json": json.dumps(UNKNOWN_TYPE).encode()})
-    cache = make_cache(sidecar_python=_fake_sidecar(tmp_path, body), sidecar_timeout=1, failure_backoff=0)
+    cache = make_cache(sidecar_python=_fake_sidecar(tmp_path, body), sidecar_timeout=1)
     verdict = cache.lookup("someone/odd")
     assert verdict.kind is Kind.UNKNOWN and message in verdict.evidence
     assert not [k for k, _, _ in cache.store.scan("verdict")]
@@ -135,7 +135,7 @@ def test_custom_detector_errors_are_classified(hub, make_cache):
              (weird, Kind.UNKNOWN, "detector returned str"), (mine, Kind.VISION, "mine")]
     for i, (detector, kind, evidence) in enumerate(cases):
         hub.add_repo(f"someone/model-{i}", {"config.json": b"{}"})
-        verdict = make_cache(detector=detector, failure_backoff=0).lookup(f"someone/model-{i}")
+        verdict = make_cache(detector=detector).lookup(f"someone/model-{i}")
         assert (verdict.kind, verdict.evidence.startswith(evidence)) == (kind, True), verdict.evidence
 
 
@@ -195,7 +195,8 @@ def test_transformers_tables_are_imported_once_per_install_not_once_per_process(
 
 
 def test_a_malformed_registry_snapshot_is_ignored(make_cache):
-    from vision_cache.detect.registry import Registry, shared_registry, transformers_registry
+    from vision_cache.detect.registry import Registry, registry_source, transformers_registry
+    from vision_cache.ledger import Keys
 
     cache = make_cache()
     real = transformers_registry()
@@ -204,8 +205,8 @@ def test_a_malformed_registry_snapshot_is_ignored(make_cache):
         assert Registry.from_record(bad) is None
     import vision_cache.detect.registry as registry_module
 
-    key = "meta\x1fregistry\x1f" + registry_module._transformers_identity()
+    key = Keys.registry(registry_module._transformers_identity())
     cache.store.set(key, {"vision_types": ["x"] * 3}, None)  # planted: missing fields -> ignored
     transformers_registry.cache_clear()  # as in a fresh process
-    assert shared_registry(cache.store) == real
+    assert registry_source(cache.ledger)() == real
     assert Registry.from_record(cache.store.get(key)) == real  # replaced by a good snapshot

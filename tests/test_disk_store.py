@@ -89,9 +89,9 @@ def test_a_store_failing_mid_run_never_raises(hub, make_cache, caplog):
 
             raise StoreError("disk on fire")
 
-        get = set = add = delete = compare_and_delete = compare_and_touch = incr = _fail
+        get = get_many = set = add = delete = compare_and_delete = compare_and_touch = incr = _fail
 
-    cache.store = Broken()  # a fault the real disk cannot produce on demand
+    cache.ledger.store = Broken()  # a fault the real disk cannot produce on demand
     with caplog.at_level(logging.WARNING, logger="vision_cache"):
         assert cache.lookup(TEXT_LLM).kind is Kind.NOT_VISION
         assert cache.lookup(VLM).kind is Kind.VISION
@@ -139,7 +139,6 @@ def test_concurrent_first_opens_all_succeed(tmp_path):
 def _open_and_write(args):
     folder, i = args
     store = DiskStore(folder)
-    store.secret()
     store.set(f"k{i}", i, None)
     return store.get(f"k{i}")
 

@@ -39,14 +39,20 @@ def test_absurdly_nested_or_huge_records_are_misses(hub, make_cache):
     assert isinstance(cache.entries(), list)
 
 
-def test_a_malformed_secret_file_degrades_instead_of_raising(hub, make_disk_cache, store_dir, caplog):
+def test_a_malformed_secret_is_replaced_and_the_store_stays_in_use(hub, make_cache, caplog):
+    """A planted or damaged secret must not put every process on memory only for good (nor be used)."""
+    from vision_cache.ledger import Keys
+
     publish(hub, VLM)
-    make_disk_cache().close()
-    (store_dir / "secret.key").write_text("z" * 64)
+    first = make_cache()
+    first.store.set(Keys.SECRET, "z" * 64, None)
+    first.close()
     with caplog.at_level(logging.WARNING, logger="vision_cache"):
-        cache = make_disk_cache()
-        assert cache.lookup(VLM).kind is Kind.VISION
-    assert isinstance(cache.store, MemoryStore) and "secret" in caplog.text
+        cache = make_cache()
+        assert cache.lookup(VLM, hf_token="hf_" + "a" * 34).kind is Kind.VISION
+    assert not isinstance(cache.store, MemoryStore) and "secret" in caplog.text
+    assert cache.store.get(Keys.SECRET) != "z" * 64
+    assert make_cache().ledger.secret() == cache.ledger.secret()  # every process agrees on the new one
 
 
 def test_a_store_folder_owned_by_another_user_is_refused(hub, tmp_path, caplog):
@@ -72,7 +78,7 @@ def test_tokens_that_no_hub_token_looks_like(make_cache, tmp_path, monkeypatch):
     cache = make_cache()
     with pytest.raises(InvalidTokenError):
         cache.lookup(VLM, hf_token="hf_\udc80")
-    from vision_cache.keys import refresh_ambient
+    from vision_cache.target import refresh_ambient
 
     home = tmp_path / "hf"
     home.mkdir()

@@ -60,7 +60,7 @@ def test_a_non_string_token_raises_without_showing_it(make_cache):
 
 
 @pytest.mark.parametrize("kwargs", [{"negative_ttl": -1}, {"denied_ttl": "soon"}, {"alias_ttl": float("nan")},
-                                    {"failure_backoff": 60}])
+                                    {"lease_ttl": -1}, {"memory_ttl": 1e18}, {"hub_timeout": True}])
 def test_bad_settings_raise_configuration_error(store_dir, kwargs):
     with pytest.raises(ConfigurationError):
         VisionCache(directory=store_dir, **kwargs)

@@ -8,8 +8,8 @@ import pytest
 from conftest import VLM, publish
 
 from vision_cache import Kind, Source
+from vision_cache.ledger import Keys
 from vision_cache.migrate import (
-    SCHEMA_KEY,
     NewerSchemaError,
     Step,
     discover_steps,
@@ -70,7 +70,7 @@ def test_a_step_that_crashes_is_retried_next_time_and_earlier_ones_are_not():
 
 def test_newer_schema_is_refused_and_left_untouched(store_dir):
     store = DiskStore(str(store_dir))
-    store.set(SCHEMA_KEY, {"version": 999}, None)
+    store.set(Keys.SCHEMA, {"version": 999}, None)
     store.set("verdict\x1ffuture", {"format": "from the future"}, None)
     before = sorted((k, repr(v)) for k, v, _ in store.scan())
     with pytest.raises(NewerSchemaError, match="newer release"):
@@ -81,13 +81,13 @@ def test_newer_schema_is_refused_and_left_untouched(store_dir):
 def test_cache_on_a_newer_store_degrades_to_memory_without_raising(hub, make_cache, caplog):
     publish(hub, VLM)
     current = make_cache()
-    current.store.set(SCHEMA_KEY, {"version": 999}, None)  # as a newer release would leave it
+    current.store.set(Keys.SCHEMA, {"version": 999}, None)  # as a newer release would leave it
     with caplog.at_level(logging.WARNING, logger="vision_cache"):
         cache = make_cache()
     assert isinstance(cache.store, MemoryStore)
     assert "newer release" in caplog.text
     assert cache.lookup(VLM).kind is Kind.VISION
-    assert current.store.get(SCHEMA_KEY) == {"version": 999}
+    assert current.store.get(Keys.SCHEMA) == {"version": 999}
     assert not [k for k, _, _ in current.store.scan("verdict")]
 
 
@@ -117,4 +117,26 @@ def test_a_store_written_by_schema_1_opens_with_nothing_lost(hub, tmp_path):
         verdict = cache.lookup(repo, revision=recorded["commit_sha"])
         assert (verdict.kind, verdict.source, verdict.evidence) == (Kind.VISION, Source.STORE, recorded["evidence"])
     assert hub.count() == 0
+    # Schema 2 moved the secret into the store: every auth scope computed before the upgrade still matches.
+    assert cache.ledger.secret() == bytes.fromhex((folder / "secret.key").read_text().strip())
+    cache.close()
+
+
+def test_a_redis_store_of_schema_1_keeps_its_secret(redis_prefix):
+    """Release 0.1.0 kept the Redis secret as bare hex text; step 0002 carries it into the JSON entries."""
+    import os
+
+    import redis
+
+    from vision_cache import VisionCache
+    from vision_cache.ledger import SEP
+
+    legacy = os.urandom(32).hex()
+    client = redis.Redis(host="127.0.0.1", port=6379)
+    client.set(redis_prefix + Keys.META + SEP + "secret", legacy)
+    client.set(redis_prefix + Keys.SCHEMA, '{"version":1}')
+    client.close()
+    cache = VisionCache(url="redis://127.0.0.1:6379/0", redis_prefix=redis_prefix, memory_ttl=0)
+    assert cache.store.kind == "redis" and schema_version(cache.store) == latest_version()
+    assert cache.ledger.secret() == bytes.fromhex(legacy)
     cache.close()

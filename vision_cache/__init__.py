@@ -8,7 +8,7 @@
 Importing this package imports neither huggingface_hub nor transformers: a cache hit never needs them.
 """
 
-from .cache import VisionCache, default_cache, is_vision_model
+from .cache import VisionCache
 from .errors import (
     ConfigurationError,
     InvalidModelNameError,
@@ -17,6 +17,8 @@ from .errors import (
     LocalModelNotFoundError,
     VisionCacheError,
 )
+from .studio import default_cache, is_vision_model
+from .target import refresh_ambient
 from .verdict import Kind, Source, Verdict
 
 __version__ = "0.1.0"
@@ -34,4 +36,5 @@ __all__ = [
     "VisionCacheError",
     "default_cache",
     "is_vision_model",
+    "refresh_ambient",
 ]

@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{len(unknown)} unrecognised argument(s); tokens come from HF_TOKEN or --token-file")
     try:
         return args.handler(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted; the store is consistent (every write is atomic)", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -87,8 +90,6 @@ def _detect(args) -> int:
     from . import InvalidModelNameError, Kind, VisionCacheError
 
     token = _token_from_file(args.token_file)
-    if token is _BAD_TOKEN_FILE:
-        return EXIT_USAGE
     cache = _cache(args)
     results, status = [], EXIT_OK
     for model in args.models:
@@ -117,8 +118,6 @@ def _detect(args) -> int:
 
 def _warm(args) -> int:
     token = _token_from_file(args.token_file)
-    if token is _BAD_TOKEN_FILE:
-        return EXIT_USAGE
     if token:
         os.environ["HF_TOKEN"] = token  # warm start judges under the ambient token's scope
     cache = _cache(args)
@@ -185,23 +184,20 @@ def _purge(args) -> int:
 
 
 def _migrate(args) -> int:
-    from .migrate import NewerSchemaError, latest_version, migrate, schema_version
-    from .stores import StoreError, open_store
+    from .errors import StoreError, VisionCacheError
+    from .migrate import migrate, schema_status
+    from .stores import open_store
 
     settings = _settings(args)
     try:
         store = open_store(settings.directory or _default_dir(), settings.url, settings.redis_prefix)
-        current, latest = schema_version(store), latest_version()
-        if args.check or current >= latest:
-            result = {"schema_version": current, "latest": latest, "pending": max(latest - current, 0)}
-            if current > latest:
-                result["error"] = "the store was written by a newer vision_cache; upgrade to use it"
-            print(json.dumps(result) if args.json else
-                  f"schema v{current}, this release knows v{latest}: "
-                  + (result.get("error") or f"{result['pending']} pending"))
-            return EXIT_OK if current == latest else EXIT_PROBLEM
+        status = schema_status(store)
+        if args.check or status.current >= status.latest:
+            result = {"schema_version": status.current, "latest": status.latest, "pending": status.pending}
+            print(json.dumps(result) if args.json else f"schema {status.describe()}")
+            return EXIT_OK if status.ok else EXIT_PROBLEM
         applied = migrate(store)
-    except (StoreError, NewerSchemaError) as exc:
+    except (StoreError, VisionCacheError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
     print(json.dumps(applied._asdict()) if args.json else
@@ -212,7 +208,7 @@ def _migrate(args) -> int:
 def _doctor(args) -> int:
     from .doctor import run_checks
 
-    checks = run_checks(_settings(args), _default_dir())
+    checks = run_checks(_settings(args))
     if args.json:
         print(json.dumps([c.__dict__ for c in checks], indent=2))
     else:
@@ -223,10 +219,12 @@ def _doctor(args) -> int:
 
 # -- helpers -----------------------------------------------------------------------------------------
 
-_BAD_TOKEN_FILE = object()
+class UsageError(Exception):
+    """Bad usage found after parsing: printed as one line, exit code 2."""
 
 
-def _token_from_file(path: str | None):
+def _token_from_file(path: str | None) -> str | None:
+    """The token in ``--token-file``, or None. Raises UsageError if the file cannot be read."""
     if path is None:
         return None
     try:
@@ -234,9 +232,8 @@ def _token_from_file(path: str | None):
             token = fh.read().strip()
     except (OSError, UnicodeDecodeError) as exc:
         # the path is not echoed: a token pasted in its place must not end up in a terminal log
-        print(f"error: cannot read the file given to --token-file: {getattr(exc, 'strerror', None) or 'unreadable'}",
-              file=sys.stderr)
-        return _BAD_TOKEN_FILE
+        raise UsageError("cannot read the file given to --token-file: "
+                         f"{getattr(exc, 'strerror', None) or 'unreadable'}") from None
     return token or None
 
 
@@ -248,7 +245,7 @@ def _settings(args):
 
 
 def _default_dir() -> str:
-    from .cache import default_directory
+    from .settings import default_directory
 
     return default_directory()
 

@@ -1,12 +1,17 @@
 """``vision-cache doctor``: health checks an operator runs when something looks wrong.
 
-Never prints a token or a password: only whether a token is present and where it came from.
+It reports the store actually in use, as a lookup would open it: a store that degraded to memory
+(unwritable folder, malformed record, Redis down with no local tier) is a failed check, not an
+``[ok]``. Never prints a token or a password: only whether a token is present and where it came from.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+
+from .errors import StoreError, VisionCacheError
+from .settings import Settings, hub_offline
 
 
 @dataclasses.dataclass
@@ -16,37 +21,33 @@ class Check:
     detail: str
 
 
-def run_checks(settings, default_dir: str) -> list[Check]:
-    from .keys import _hf_token_path, ambient_token
-    from .migrate import NewerSchemaError, latest_version, schema_version
-    from .settings import hub_offline
-    from .stores import StoreError, open_store
+def run_checks(settings: Settings) -> list[Check]:
+    from .fingerprint import default_fingerprint
+    from .ledger import open_ledger
+    from .migrate import schema_status
+    from .target import _hf_token_path, ambient_token
 
-    checks: list[Check] = []
-    directory = settings.directory or default_dir
-    try:
-        store = open_store(directory, settings.url, settings.redis_prefix)
-    except StoreError as exc:
-        return [Check("store", False, str(exc))]
-    checks.append(Check("store", True, f"{store.kind} {store.location}"))
+    ledger = open_ledger(settings, default_fingerprint)
+    store = ledger.store
+    in_use = store.kind != "memory"
+    checks = [Check("store", in_use, f"{store.kind} {store.location}" if in_use else
+                    "memory only: the configured store could not be opened (see the warning above)")]
+    if not in_use:
+        return checks
     backend = getattr(store, "primary", store)  # with Redis, ask Redis itself, not its local fallback
     try:
-        backend.get("meta\x1fschema")
+        status = schema_status(backend)
         checks.append(Check("backend reachable", True, f"read from {backend.kind} succeeded"))
-    except StoreError as exc:
+        checks.append(Check("schema", status.ok, status.describe()))
+    except (StoreError, VisionCacheError) as exc:
         checks.append(Check("backend reachable", False, str(exc)))
         return checks
     try:
-        version, latest = schema_version(store), latest_version()
-        ok = version == latest
-        detail = f"v{version} (this release: v{latest})"
-        if version > latest:
-            detail += ": written by a newer vision_cache"
-        elif version < latest:
-            detail += ": run `vision-cache migrate`"
-        checks.append(Check("schema", ok, detail))
-    except (StoreError, NewerSchemaError, ValueError) as exc:
-        checks.append(Check("schema", False, str(exc)))
+        ledger.secret()
+        secret_ok = ledger.store is store
+    except StoreError:
+        secret_ok = False
+    checks.append(Check("auth secret", secret_ok, "readable" if secret_ok else "unusable: lookups use memory only"))
     problems = store.check()
     checks.append(Check("integrity and permissions", not problems, "; ".join(problems) or "no problems found"))
     from huggingface_hub import constants
@@ -56,8 +57,6 @@ def run_checks(settings, default_dir: str) -> list[Check]:
         "HUGGING_FACE_HUB_TOKEN" if os.environ.get("HUGGING_FACE_HUB_TOKEN") else _hf_token_path())
     present = ambient_token() is not None
     checks.append(Check("token", True, f"present (from {source})" if present else "none (anonymous lookups)"))
-    from .fingerprint import default_fingerprint
-
     checks.append(Check("detector", True, default_fingerprint()))
-    store.close()
+    ledger.close()
     return checks

@@ -43,6 +43,13 @@ def _version_key(version: str) -> tuple:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-+]", version))
 
 
+def detector_fingerprint(detector: object) -> str:
+    """The fingerprint of ``detector``: the default detector's own, or a custom one's (below)."""
+    from .detect.detector import DefaultDetector
+
+    return detector.fingerprint if isinstance(detector, DefaultDetector) else custom_fingerprint(detector)
+
+
 def custom_fingerprint(detector: object) -> str:
     """A caller's detector: its ``fingerprint`` attribute if it has one, else its qualified name."""
     explicit = getattr(detector, "fingerprint", None)

@@ -1,6 +1,6 @@
 """Applies the numbered steps in ``migrations/`` to a store, once, under a cross-process lease.
 
-The store records its schema version under :data:`SCHEMA_KEY`. Steps are modules named
+The store records its schema version under the ledger's ``Keys.SCHEMA``. Steps are modules named
 ``NNNN_description.py`` that define ``upgrade(store)``; each must be idempotent, because a step
 interrupted by a crash runs again. The version is recorded after each step, so a crash loses at
 most the step in progress. A store whose version is newer than the newest step this release
@@ -13,23 +13,17 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from .errors import VisionCacheError
+from .errors import MigrationLockTimeout, NewerSchemaError, VisionCacheError
+from .ledger import Keys
 from .stores.base import Store
 
-SCHEMA_KEY = "meta\x1fschema"
 #: The newest schema this release writes: the number of steps in migrations/ (a test checks they agree).
 #: Opening an up-to-date store compares against it and discovers no step modules (a hit-path saving).
-LATEST_SCHEMA = 1
-LOCK_KEY = "meta\x1fmigration-lock"
+LATEST_SCHEMA = 2
+
+__all__ = ["LATEST_SCHEMA", "MigrationLockTimeout", "MigrationResult", "NewerSchemaError", "Step",
+           "SchemaStatus", "discover_steps", "latest_version", "migrate", "schema_status", "schema_version"]
 _STEP_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)")
-
-
-class NewerSchemaError(VisionCacheError):
-    """The store was written by a newer vision_cache. Upgrade vision_cache; the store is left untouched."""
-
-
-class MigrationLockTimeout(VisionCacheError):
-    """Another process held the migration lease for too long. Retry; nothing was changed by us."""
 
 
 class Step(NamedTuple):
@@ -64,7 +58,7 @@ def discover_steps(package: str = "vision_cache.migrations") -> list[Step]:
 
 def schema_version(store: Store) -> int:
     """The version recorded in ``store`` (0 for a new, empty store). Raises StoreError."""
-    record = store.get(SCHEMA_KEY)
+    record = store.get(Keys.SCHEMA)
     if record is None:
         return 0
     version = record.get("version") if isinstance(record, dict) else None
@@ -95,7 +89,7 @@ def migrate(store: Store, steps: Sequence[Step] | None = None, lock_timeout: flo
         return MigrationResult(current, current, ())
     from .lease import Lease
 
-    with Lease(store, LOCK_KEY) as lease:
+    with Lease(store, Keys.MIGRATION_LOCK) as lease:
         if not lease.acquire(timeout=lock_timeout):
             raise MigrationLockTimeout(f"another process has held the migration lease for {lock_timeout:g} s")
         start = current = schema_version(store)  # another process may have migrated meanwhile
@@ -103,7 +97,7 @@ def migrate(store: Store, steps: Sequence[Step] | None = None, lock_timeout: flo
         applied = []
         for step in steps[current:]:
             step.upgrade(store)
-            store.set(SCHEMA_KEY, {"version": step.version}, None)
+            store.set(Keys.SCHEMA, {"version": step.version}, None)
             applied.append(step.name)
         return MigrationResult(start, target, tuple(applied))
 
@@ -114,3 +108,30 @@ def _refuse_newer(current: int, target: int) -> None:
             f"the store has schema version {current}, but this vision_cache knows only up to {target}; "
             "it was written by a newer release. Leaving it untouched; upgrade vision_cache to use it."
         )
+
+
+class SchemaStatus(NamedTuple):
+    current: int  # the version the store records
+    latest: int  # the newest this release knows
+
+    @property
+    def pending(self) -> int:
+        return max(self.latest - self.current, 0)
+
+    @property
+    def ok(self) -> bool:
+        return self.current == self.latest
+
+    def describe(self) -> str:
+        text = f"v{self.current} (this release: v{self.latest})"
+        if self.current > self.latest:
+            return text + ": written by a newer vision_cache; upgrade to use it"
+        if self.current < self.latest:
+            return text + f": {self.pending} migration(s) pending; run `vision-cache migrate`"
+        return text
+
+
+def schema_status(store: Store) -> SchemaStatus:
+    """Where ``store`` stands against this release. Raises StoreError or VisionCacheError (malformed record)."""
+    return SchemaStatus(schema_version(store), latest_version())
+

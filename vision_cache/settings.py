@@ -1,102 +1,154 @@
-"""Resolved configuration: constructor arguments first, then ``VISION_CACHE_*`` variables, then defaults."""
+"""Every setting vision_cache reads, and the one place that reads ``VISION_CACHE_*`` variables.
+
+Precedence: a constructor argument, then the environment variable, then the default. Each setting
+is one row of :data:`FIELDS`; an invalid value raises :class:`~vision_cache.errors.ConfigurationError`
+naming the argument or variable (never its value when it may hold a credential).
+"""
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from .errors import ConfigurationError
 
 DAY = 24 * 3600.0
-
-DEFAULT_NEGATIVE_TTL = 7 * DAY  # a `not_vision` answer is re-checked weekly (a new transformers may know more)
-DEFAULT_DENIED_TTL = 600.0  # access can be granted at any time: re-check denials after 10 minutes
-DEFAULT_ALIAS_TTL = 600.0  # how long "main" is trusted to point at the same commit
-DEFAULT_FAILURE_BACKOFF = 10.0  # after an `unknown`, other workers wait this long before asking the Hub again
-MAX_FAILURE_BACKOFF = 30.0
-DEFAULT_HUB_TIMEOUT = 10.0  # bound on a cold lookup's time spent talking to the Hub
-DEFAULT_SIDECAR_TIMEOUT = 60.0  # a sidecar interpreter importing a newer transformers can take a while
+MAX_SECONDS = 100 * 365 * DAY  # a lifetime beyond a century is a typo; it would also overflow time APIs
 
 
 class Settings(NamedTuple):
-    directory: str | None  # None: the platformdirs user cache folder
-    url: str | None  # redis://... puts the store on Redis
+    directory: str | None  # the store folder; None: the platformdirs user cache folder
+    url: str | None  # redis://... puts the store on Redis (directory is then its outage tier)
     redis_prefix: str  # namespace of every key in Redis
-    negative_ttl: float
-    denied_ttl: float
-    alias_ttl: float
-    failure_backoff: float
-    hub_timeout: float
+    negative_ttl: float  # how long a not_vision verdict is kept
+    denied_ttl: float  # how long a denied verdict is kept
+    alias_ttl: float  # how long a revision name is trusted to point at the same commit
+    hub_timeout: float  # bound on one cold lookup's time spent talking to the Hub
     sidecar_python: str | None  # another venv's python for configs the raw read cannot judge
-    sidecar_timeout: float
+    sidecar_timeout: float  # how long the sidecar may take
+    lease_ttl: float  # a crashed detector's lease is taken over within this long
+    memory_ttl: float  # how long this process may answer from memory (bounds how late it sees a purge)
 
     @classmethod
-    def resolve(
-        cls,
-        *,
-        directory: str | os.PathLike | None = None,
-        url: str | None = None,
-        redis_prefix: str | None = None,
-        negative_ttl: float | None = None,
-        denied_ttl: float | None = None,
-        alias_ttl: float | None = None,
-        failure_backoff: float | None = None,
-        hub_timeout: float | None = None,
-        sidecar_python: str | None = None,
-        sidecar_timeout: float | None = None,
-        environ: Mapping[str, str] = os.environ,
-    ) -> Settings:
-        """Merge arguments, environment and defaults; raise ConfigurationError on a bad value."""
-        backoff = _seconds("failure_backoff", failure_backoff, environ.get("VISION_CACHE_FAILURE_BACKOFF"),
-                           DEFAULT_FAILURE_BACKOFF)
-        if backoff > MAX_FAILURE_BACKOFF:
-            raise ConfigurationError(f"failure_backoff must be at most {MAX_FAILURE_BACKOFF:g} seconds")
-        return cls(
-            directory=os.fspath(directory) if directory is not None else environ.get("VISION_CACHE_DIR") or None,
-            url=url if url is not None else environ.get("VISION_CACHE_URL") or None,
-            redis_prefix=redis_prefix or environ.get("VISION_CACHE_REDIS_PREFIX") or "vision_cache:",
-            negative_ttl=_seconds("negative_ttl", negative_ttl, environ.get("VISION_CACHE_NEGATIVE_TTL"),
-                                  DEFAULT_NEGATIVE_TTL),
-            denied_ttl=_seconds("denied_ttl", denied_ttl, environ.get("VISION_CACHE_DENIED_TTL"),
-                                DEFAULT_DENIED_TTL),
-            alias_ttl=_seconds("alias_ttl", alias_ttl, environ.get("VISION_CACHE_ALIAS_TTL"), DEFAULT_ALIAS_TTL),
-            failure_backoff=backoff,
-            hub_timeout=_seconds("hub_timeout", hub_timeout, environ.get("VISION_CACHE_HUB_TIMEOUT"),
-                                 DEFAULT_HUB_TIMEOUT),
-            sidecar_python=_sidecar(sidecar_python if sidecar_python is not None
-                                    else environ.get("VISION_CACHE_SIDECAR_PYTHON") or None),
-            sidecar_timeout=_seconds("sidecar_timeout", sidecar_timeout,
-                                     environ.get("VISION_CACHE_SIDECAR_TIMEOUT"), DEFAULT_SIDECAR_TIMEOUT),
-        )
+    def resolve(cls, environ: Mapping[str, str] | None = None, **arguments: Any) -> Settings:
+        """Merge ``arguments`` (None: not given), the environment and the defaults.
+
+        Raises:
+            ConfigurationError: a value is invalid, or an argument is not a setting.
+        """
+        environ = os.environ if environ is None else environ
+        unknown = set(arguments) - set(FIELDS)
+        if unknown:
+            raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        values = {}
+        for name, (parse, default) in FIELDS.items():
+            variable = environment_variable(name)
+            given = arguments.get(name)
+            if given is not None:
+                values[name] = parse(given, name)
+            elif environ.get(variable, "").strip():
+                values[name] = parse(environ[variable].strip(), variable)
+            else:
+                values[name] = default
+        return cls(**values)
 
 
-def _sidecar(path: str | os.PathLike | None) -> str | None:
-    if path is None:
-        return None
-    path = os.fspath(path)
-    if not os.path.isfile(path) or not os.access(path, os.X_OK):
-        raise ConfigurationError(f"sidecar_python {path!r} is not an executable file")
-    return os.path.abspath(path)
+def environment_variable(name: str) -> str:
+    """The variable that sets ``name``: ``VISION_CACHE_<NAME>``, except ``VISION_CACHE_DIR`` for ``directory``."""
+    return "VISION_CACHE_DIR" if name == "directory" else "VISION_CACHE_" + name.upper()
 
 
-def _seconds(name: str, argument: float | None, env_value: str | None, default: float) -> float:
-    if argument is not None:
-        value, origin = argument, name
-    elif env_value not in (None, ""):
-        value, origin = env_value, f"VISION_CACHE_{name.upper()}"
-    else:
-        return default
+def default_directory() -> str:
+    """The per-user cache folder (``~/.cache/vision_cache`` on Linux)."""
+    import platformdirs
+
+    return platformdirs.user_cache_dir("vision_cache", appauthor=False)
+
+
+def hub_offline(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether offline mode is on in this process, as huggingface_hub and Studio read it.
+
+    ``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE`` set to a true value (stripped and case-folded:
+    ``" 1 "``, ``"on"``, ``"TRUE"``), or ``huggingface_hub.constants.HF_HUB_OFFLINE`` flipped to
+    True in this process (Studio forces offline that way for a while) when huggingface_hub is
+    already imported (it is never imported just to ask).
+    """
+    import sys
+
+    environ = os.environ if environ is None else environ
+    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if environ.get(variable, "").strip().upper() in ("1", "ON", "YES", "TRUE"):
+            return True
+    constants = sys.modules.get("huggingface_hub.constants")
+    return getattr(constants, "HF_HUB_OFFLINE", False) is True
+
+
+# -- parsers: one per kind of value ---------------------------------------------------------------
+
+
+def _seconds(value: Any, origin: str) -> float:
+    if hasattr(value, "total_seconds"):  # datetime.timedelta
+        value = value.total_seconds()
+    if isinstance(value, bool):
+        raise ConfigurationError(f"{origin} must be a number of seconds, not a bool")
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise ConfigurationError(f"{origin} must be a number of seconds, got {value!r}") from None
-    if not (0 <= seconds < float("inf")):
-        raise ConfigurationError(f"{origin} must be a finite number of seconds >= 0, got {value!r}")
+        raise ConfigurationError(f"{origin} must be a number of seconds, got {_show(value)}") from None
+    if not (math.isfinite(seconds) and 0 <= seconds <= MAX_SECONDS):
+        raise ConfigurationError(f"{origin} must be between 0 and {MAX_SECONDS:.0f} seconds, got {_show(value)}")
     return seconds
 
 
-def hub_offline() -> bool:
-    """Whether ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set, read as huggingface_hub reads it."""
-    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
-    return value.upper() in ("1", "ON", "YES", "TRUE")
+def _path(value: Any, origin: str) -> str:
+    try:
+        path = os.fspath(value)
+    except TypeError:
+        raise ConfigurationError(f"{origin} must be a path, not {type(value).__name__}") from None
+    if not isinstance(path, str) or not path or "\0" in path:
+        raise ConfigurationError(f"{origin} must be a non-empty path")
+    return path
+
+
+def _executable(value: Any, origin: str) -> str:
+    path = _path(value, origin)
+    if not os.path.isfile(path) or not os.access(path, os.X_OK):
+        raise ConfigurationError(f"{origin}: {_show(path)} is not an executable file")
+    return os.path.abspath(path)
+
+
+def _url(value: Any, origin: str) -> str:
+    if not isinstance(value, str) or not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigurationError(f"{origin} must be a redis://, rediss:// or unix:// URL")  # never echoed
+    return value
+
+
+def _text(value: Any, origin: str) -> str:
+    if not isinstance(value, str) or not value or not value.isprintable() or len(value) > 200:
+        raise ConfigurationError(f"{origin} must be printable text of 1-200 characters")
+    return value
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "..."
+
+
+Parser = Callable[[Any, str], Any]
+
+#: name -> (parser, default). The environment variable is :func:`environment_variable` (name).
+FIELDS: dict[str, tuple[Parser, Any]] = {
+    "directory": (_path, None),
+    "url": (_url, None),
+    "redis_prefix": (_text, "vision_cache:"),
+    "negative_ttl": (_seconds, 7 * DAY),  # re-checked weekly: a new transformers may know more VLMs
+    "denied_ttl": (_seconds, 600.0),  # access can be granted at any time
+    "alias_ttl": (_seconds, 600.0),  # how long "main" is trusted to point at the same commit
+    "hub_timeout": (_seconds, 10.0),  # the client alone would retry for ~23 s
+    "sidecar_python": (_executable, None),
+    "sidecar_timeout": (_seconds, 60.0),  # a sidecar importing a newer transformers can take a while
+    "lease_ttl": (_seconds, 10.0),
+    "memory_ttl": (_seconds, 1.0),
+}

@@ -1,16 +1,14 @@
 """The answer vision_cache gives: a :class:`Verdict`, and its JSON form in a store.
 
-Store contents are treated as hostile: :func:`Verdict.from_record` accepts only a record
-whose every field has the expected type and range, and raises :class:`ValueError` otherwise
-(callers treat that as a miss).
+How a verdict is stored, and the validation of what a store hands back, belong to
+:mod:`vision_cache.ledger`.
 """
 
 from __future__ import annotations
 
 import enum
-import math
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
 SHA_RE = re.compile(r"[0-9a-f]{40}")
 
@@ -33,22 +31,74 @@ class Source(str, enum.Enum):
     STALE = "stale"  # offline or Hub unreachable: an expired alias or the HF cache's refs/ answered
 
 
-class Verdict(NamedTuple):
-    """Whether a model is a vision-language model, and why we think so.
+_FIELDS = ("kind", "source", "subject", "revision", "commit_sha", "created_at", "expires_at", "detector",
+           "evidence")
+
+
+class Verdict:
+    """Whether a model is a vision-language model, and why we think so. Immutable.
 
     ``is_vision`` is True only for ``Kind.VISION``; every other kind answers False, as Studio's
-    ``is_vision_model()`` always has.
+    ``is_vision_model()`` always has. Attributes:
+
+    - ``kind``: a :class:`Kind`; ``source``: a :class:`Source`;
+    - ``subject``: the repo id as the caller spelled it, or the absolute local path;
+    - ``revision``: the revision asked for ("main" when none was given);
+    - ``commit_sha``: the commit (or local content digest) the verdict describes; None for a denial;
+    - ``created_at``: unix time of detection; ``expires_at``: when it is re-detected (None: never);
+    - ``detector``: fingerprint of the rules that produced it; ``evidence``: the deciding signal.
+
+    A plain class with slots rather than a dataclass or a tuple: no unpacking by position, no tuple
+    equality, and nothing extra to import on the hit path.
     """
 
+    __slots__ = _FIELDS
     kind: Kind
     source: Source
-    subject: str  # the repo id as the caller spelled it, or the absolute local path
-    revision: str | None  # the revision asked for ("main" when none was given)
-    commit_sha: str | None  # the commit (or local content digest) the verdict describes
-    created_at: float  # unix time of detection
-    expires_at: float | None  # unix time after which it is re-detected; None: as long as the commit
-    detector: str  # fingerprint of the rules that produced it
-    evidence: str  # the signal that decided it, for humans
+    subject: str
+    revision: str | None
+    commit_sha: str | None
+    created_at: float
+    expires_at: float | None
+    detector: str
+    evidence: str
+
+    def __init__(self, *, kind: Kind, source: Source, subject: str, revision: str | None, commit_sha: str | None,
+                 created_at: float, expires_at: float | None, detector: str, evidence: str) -> None:
+        set_ = object.__setattr__
+        set_(self, "kind", kind)
+        set_(self, "source", source)
+        set_(self, "subject", subject)
+        set_(self, "revision", revision)
+        set_(self, "commit_sha", commit_sha)
+        set_(self, "created_at", created_at)
+        set_(self, "expires_at", expires_at)
+        set_(self, "detector", detector)
+        set_(self, "evidence", evidence)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Verdict is immutable; use replace()")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Verdict is immutable")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Verdict:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return (f"Verdict(kind={self.kind.value}, source={self.source.value}, subject={self.subject!r}, "
+                f"revision={self.revision!r}, commit_sha={self.commit_sha!r}, evidence={self.evidence!r})")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable (e.g. returned from a worker process)
+        return (_rebuild, (self._values(),))
 
     @property
     def is_vision(self) -> bool:
@@ -58,7 +108,7 @@ class Verdict(NamedTuple):
         return self.is_vision
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (used by ``--json`` and by the stores)."""
+        """A JSON-ready dict (used by ``--json``, and by the ledger to store it)."""
         return {
             "is_vision": self.is_vision,
             "kind": self.kind.value,
@@ -72,60 +122,15 @@ class Verdict(NamedTuple):
             "evidence": self.evidence,
         }
 
-    def to_record(self) -> dict[str, Any]:
-        """The form stored in a shared store: everything but the per-answer ``source``."""
-        record = self.to_dict()
-        del record["source"], record["is_vision"]
-        return record
-
-    @classmethod
-    def from_record(cls, record: Any, source: Source = Source.STORE, revision: str | None = None) -> Verdict:
-        """Rebuild a verdict from a stored record, validating every field.
-
-        ``revision``: report the verdict as an answer for this revision name (a commit's verdict
-        serves every name that resolves to it); default: the one stored.
-
-        Raises:
-            ValueError: the record is malformed (wrong type, unknown kind, bad sha...).
-        """
-        if not isinstance(record, dict):
-            raise ValueError("stored verdict is not an object")
-        get = record.get
-        kind, sha, created, expires = get("kind"), get("commit_sha"), get("created_at"), get("expires_at")
-        subject, stored_revision, detector, evidence = get("subject"), get("revision"), get("detector"), get("evidence")
-        if kind not in _STORED_KINDS:
-            raise ValueError("stored verdict has no valid kind (an unknown verdict is never stored)")
-        if sha is not None and not (type(sha) is str and SHA_RE.fullmatch(sha)):
-            raise ValueError("stored commit_sha is not 40 hex digits")
-        if not (_is_text(subject) and _is_text(detector) and _is_text(evidence)
-                and (stored_revision is None or _is_text(stored_revision))):
-            raise ValueError("stored verdict has a malformed text field")
-        if not (_is_number(created) and (expires is None or _is_number(expires))):
-            raise ValueError("stored verdict has a malformed time")
-        return cls(
-            kind=_STORED_KINDS[kind],
-            source=source,
-            subject=subject,
-            revision=revision if revision is not None else stored_revision,
-            commit_sha=sha,
-            created_at=float(created),
-            expires_at=None if expires is None else float(expires),
-            detector=detector,
-            evidence=evidence,
-        )
+    def replace(self, **changes: Any) -> Verdict:
+        """A copy with ``changes`` applied."""
+        values = dict(zip(_FIELDS, self._values(), strict=True))
+        values.update(changes)
+        return Verdict(**values)
 
     def with_source(self, source: Source) -> Verdict:
-        return self._replace(source=source)
+        return self.replace(source=source)
 
 
-_STORED_KINDS = {kind.value: kind for kind in (Kind.VISION, Kind.NOT_VISION, Kind.DENIED)}
-
-
-def _is_text(value: Any) -> bool:
-    return type(value) is str and len(value) <= 4096
-
-
-def _is_number(value: Any) -> bool:
-    if type(value) is int:
-        return -(1 << 53) < value < (1 << 53)  # a planted 10**400 must not overflow float()
-    return type(value) is float and math.isfinite(value)
+def _rebuild(values: tuple[Any, ...]) -> Verdict:
+    return Verdict(**dict(zip(_FIELDS, values, strict=True)))

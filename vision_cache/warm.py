@@ -16,8 +16,12 @@ import dataclasses
 import threading
 import time
 from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
 
 from .errors import VisionCacheError
+
+if TYPE_CHECKING:
+    from .cache import VisionCache
 
 
 @dataclasses.dataclass
@@ -41,8 +45,8 @@ class LocalSnapshot:
     refs: tuple[str, ...]  # revision names pointing at this commit (e.g. "main")
 
 
-def warm_start(cache, models=(), *, scan_hf_cache: bool = True, hf_cache_dir: str | None = None,
-               background: bool = False, progress: bool = False):
+def warm_start(cache: VisionCache, models: Any = (), *, scan_hf_cache: bool = True, hf_cache_dir: str | None = None,
+               background: bool = False, progress: bool = False) -> Any:
     """Run a warm start on ``cache``; see the module docstring. Never raises for store or Hub failures."""
     if not background:
         return _run(cache, list(models), scan_hf_cache, hf_cache_dir, progress)
@@ -58,23 +62,25 @@ def warm_start(cache, models=(), *, scan_hf_cache: bool = True, hf_cache_dir: st
     return future
 
 
-def _run(cache, models: list[str], scan_hf_cache: bool, hf_cache_dir: str | None, progress: bool) -> WarmReport:
+def _run(cache: VisionCache, models: list[str], scan_hf_cache: bool, hf_cache_dir: str | None,
+         progress: bool) -> WarmReport:
     from tqdm.auto import tqdm
 
     from .migrate import migrate, schema_version
 
+    ledger = cache.ledger
     started = time.monotonic()
     report = WarmReport()
-    result = cache._guarded(lambda: migrate(cache.store), None)
+    result = ledger.guarded(lambda: migrate(ledger.store), None, "migration")
     report.migrated = result.applied if result else ()
-    report.schema_version = cache._guarded(lambda: schema_version(cache.store), 0)
-    report.expired_dropped = cache._guarded(cache.store.expire, 0)
+    report.schema_version = ledger.guarded(lambda: schema_version(ledger.store), 0, "store read")
+    report.expired_dropped = ledger.expire()
     snapshots = local_snapshots(hf_cache_dir) if scan_hf_cache else []
     report.snapshots = len(snapshots)
     work = [(True, s) for s in snapshots] + [(False, m) for m in models]
     for is_snapshot, item in tqdm(work, disable=not progress, unit="model", desc="vision-cache warm"):
         if is_snapshot:
-            outcome = cache._warm_snapshot(item.repo_id, item.commit_sha, item.refs, hf_cache_dir)
+            outcome = _judge_snapshot(cache, item, hf_cache_dir)
             report.already_stored += outcome == "stored"
             report.detected += outcome == "detected"
             report.failed += outcome == "failed"
@@ -89,6 +95,44 @@ def _run(cache, models: list[str], scan_hf_cache: bool, hf_cache_dir: str | None
             report.failed += verdict.kind.value == "unknown"
     report.seconds = time.monotonic() - started
     return report
+
+
+def _judge_snapshot(cache: VisionCache, snapshot: LocalSnapshot, hf_cache_dir: str | None) -> str:
+    """Judge a snapshot of the local HF cache with no request: "stored", "detected" or "failed"."""
+    from .detect.detector import DetectionRequest, run_detector
+    from .target import Target, effective_token, is_commit_sha, parse_revision, parse_subject, validate_hub_subject
+    from .verdict import Kind, Source
+
+    ledger = cache.ledger
+    try:
+        subject = parse_subject(snapshot.repo_id)  # folder names are hostile until checked
+        validate_hub_subject(subject)
+        sha = parse_revision(snapshot.commit_sha)
+        token = effective_token(None)
+    except VisionCacheError:
+        return "failed"
+    if subject.is_local or not is_commit_sha(sha):
+        return "failed"
+    target = Target(subject, sha, ledger.scope(token), token, True)
+    outcome = "stored"
+    if ledger.verdict_at(target, sha) is None:
+        request = DetectionRequest(subject=subject.name, commit_sha=sha, revision=sha, token=token, offline=True,
+                                   timeout=cache.settings.hub_timeout, hf_cache_dir=hf_cache_dir)
+        kind, evidence = run_detector(cache.detector, request)
+        if kind not in (Kind.VISION, Kind.NOT_VISION):
+            return "failed"
+        ledger.record(target, sha, kind, f"{evidence} (local HF cache)", Source.DETECTED)
+        outcome = "detected"
+    for ref in snapshot.refs:
+        try:
+            ref = parse_revision(ref)  # refs/ names come from folder contents: hostile until checked
+        except VisionCacheError:
+            continue
+        named = target._replace(revision=ref)
+        alias = ledger.alias(named)
+        if alias is None or not alias.fresh:
+            ledger.write_alias(named, ref, sha)
+    return outcome
 
 
 def local_snapshots(hf_cache_dir: str | None = None) -> list[LocalSnapshot]:

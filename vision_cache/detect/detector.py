@@ -1,4 +1,4 @@
-"""The detector contract, and the default detector that applies DESIGN section 4.
+"""The detector contract, and the default detector (docs/design.md, "Detection").
 
 A detector is any callable ``detector(request: DetectionRequest) -> Detection | bool``. It is
 called on a miss only, once per cold key across every process sharing the store:
@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..verdict import Kind
+
+if TYPE_CHECKING:
+    from ..hub import HubClient
+    from .registry import Registry
 
 
 class DetectionRequest(NamedTuple):
@@ -50,6 +54,8 @@ class DefaultDetector:
     """Raw config.json first, then transformers (in-process or in a sidecar), GGUF by its projector.
 
     Args:
+        hub: the Hub client to read files with (default: huggingface_hub's).
+        registry: where transformers' VLM tables come from (default: imported in this process).
         sidecar_python: another interpreter (e.g. ``/opt/tf-latest/bin/python``) whose transformers
             judges configs the raw read finds inconclusive; None: the installed transformers.
         sidecar_timeout: seconds the sidecar may take before the verdict is ``unknown``.
@@ -57,12 +63,20 @@ class DefaultDetector:
             if it has any projector at all (False, Studio's ``require_image=False``).
     """
 
-    def __init__(self, sidecar_python: str | None = None, sidecar_timeout: float = 60.0,
+    def __init__(self, hub: HubClient | None = None, registry: Callable[[], Registry] | None = None,
+                 sidecar_python: str | None = None, sidecar_timeout: float = 60.0,
                  gguf_require_image: bool = True) -> None:
+        if hub is None:
+            from ..hub import HfHubClient
+
+            hub = HfHubClient()
+        if registry is None:
+            from .registry import transformers_registry as registry
+        self.hub = hub
+        self.registry = registry  # e.g. shared between processes through the ledger (registry_source)
         self.sidecar_python = sidecar_python
         self.sidecar_timeout = sidecar_timeout
         self.gguf_require_image = gguf_require_image
-        self.registry_store = None  # set by VisionCache: share transformers' tables between processes
 
     @property
     def fingerprint(self) -> str:
@@ -86,10 +100,8 @@ class DefaultDetector:
             return Detection(Kind.NOT_VISION, "no config.json at this commit")
         from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
 
-        from .. import hub
-
         try:
-            raw = hub.read_file(request.subject, "config.json", request.commit_sha, request.token,
+            raw = self.hub.read_file(request.subject, "config.json", request.commit_sha, request.token,
                                 request.offline, request.timeout, request.hf_cache_dir)
         except LocalEntryNotFoundError:
             raise  # offline and not cached: unknown, not an answer
@@ -99,14 +111,9 @@ class DefaultDetector:
 
     def judge_config_bytes(self, raw: bytes) -> Detection:
         """Parse config.json bytes; apply the rules; if inconclusive, ask transformers."""
-        import functools
-
         from . import rules
-        from .registry import shared_registry, transformers_registry
 
-        registry = (transformers_registry if self.registry_store is None
-                    else functools.partial(shared_registry, self.registry_store))
-
+        registry = self.registry
         try:
             config = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -143,7 +150,6 @@ class DefaultDetector:
         import os
         import tempfile
 
-        from .. import hub
         from .gguf_rules import is_projector_name, judge_projectors
 
         projectors = [f for f in gguf_files if is_projector_name(f)]
@@ -157,15 +163,34 @@ class DefaultDetector:
             for i, name in enumerate(projectors[:8]):
                 path = os.path.join(tmp, f"{i}.gguf")
                 with open(path, "wb") as fh:
-                    fh.write(hub.read_gguf_header(request.subject, name, request.commit_sha, request.token,
+                    fh.write(self.hub.read_gguf_header(request.subject, name, request.commit_sha, request.token,
                                                   max(deadline - time.monotonic(), 0.05)))
                 local.append((name, path))
             return Detection(*judge_projectors(local, self.gguf_require_image))
 
 
+def run_detector(detector: Callable[[DetectionRequest], Any], request: DetectionRequest) -> tuple[Kind, str]:
+    """Call any detector and turn what it returns or raises into ``(kind, evidence)``.
+
+    A bool is vision / not_vision; a :class:`Detection` of an answer kind is taken as is; an
+    exception is classified by :mod:`.failures` (a Hub "not found" is ``denied``, a network error
+    ``unknown``); anything else is ``unknown`` (a bug is not an answer).
+    """
+    from .failures import classify_exception
+
+    try:
+        result = detector(request)
+    except Exception as exc:
+        return classify_exception(exc)
+    if isinstance(result, bool):
+        return (Kind.VISION if result else Kind.NOT_VISION), "custom detector"
+    if isinstance(result, Detection) and result.kind in (Kind.VISION, Kind.NOT_VISION, Kind.DENIED):
+        return result.kind, result.evidence
+    if isinstance(result, Detection):
+        return Kind.UNKNOWN, result.evidence
+    return Kind.UNKNOWN, f"detector returned {type(result).__name__}, not a Detection or bool"
+
+
 def judge_config_bytes(raw: bytes) -> Detection:
-    """Judge config.json bytes with the default rules (no sidecar)."""
-    return _PLAIN.judge_config_bytes(raw)
-
-
-_PLAIN = DefaultDetector()
+    """Judge config.json bytes with the default rules (no sidecar; transformers' tables imported here)."""
+    return DefaultDetector().judge_config_bytes(raw)

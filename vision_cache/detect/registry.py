@@ -12,6 +12,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..ledger import Ledger
 
 # Registry tables whose models take images and generate text. (4.x called the main one VISION_2_SEQ.)
 _VISION_TABLES = (
@@ -51,38 +56,28 @@ class Registry:
 _FIELDS = ("vision_types", "vision_classes", "audio_types", "text_types")
 
 
-def shared_registry(store) -> Registry:
-    """:func:`transformers_registry`, shared by every process through ``store``.
+def registry_source(ledger: Ledger) -> Callable[[], Registry]:
+    """:func:`transformers_registry`, shared by every process through ``ledger``.
 
     Importing the tables costs a second or two of CPU, paid by every process that meets its first
     cold model. The first process imports them and stores a snapshot keyed by the exact installed
     transformers (version and the tables' file), under a lease so that processes starting together
-    import once; the others read the snapshot. A snapshot that is missing, malformed (store contents
-    are hostile) or unreadable falls back to importing. Never raises for a store failure.
+    import once; the others read the snapshot. A snapshot that is missing or malformed (store
+    contents are hostile) falls back to importing. Never raises for a store failure.
     """
-    from ..lease import Lease
-    from ..stores.base import StoreError
 
-    if transformers_registry.cache_info().currsize:
-        return transformers_registry()
-    identity = _transformers_identity()
-    if identity is None:
-        return transformers_registry()
-    key = "meta\x1fregistry\x1f" + identity
-    try:
-        snapshot = Registry.from_record(store.get(key))
-        if snapshot is not None:
-            return snapshot
-        with Lease(store, key + "\x1flease", ttl=10.0) as lease:
-            lease.acquire(timeout=30.0)  # if another process is importing, its snapshot is coming
-            snapshot = Registry.from_record(store.get(key))
-            if snapshot is not None:
-                return snapshot
-            registry = transformers_registry()
-            store.set(key, registry.to_record(), _SNAPSHOT_TTL)
-            return registry
-    except StoreError:
-        return transformers_registry()
+    def registry() -> Registry:
+        if transformers_registry.cache_info().currsize:
+            return transformers_registry()
+        identity = _transformers_identity()
+        if identity is None:
+            return transformers_registry()
+        snapshot = Registry.from_record(ledger.shared(
+            identity, lambda: transformers_registry().to_record(), _SNAPSHOT_TTL,
+            valid=lambda record: Registry.from_record(record) is not None))
+        return snapshot if snapshot is not None else transformers_registry()
+
+    return registry
 
 
 _SNAPSHOT_TTL = 30 * 24 * 3600.0
@@ -100,7 +95,7 @@ def _transformers_identity() -> str | None:
         stat = os.stat(info)
     except (PackageNotFoundError, OSError, TypeError):
         return None
-    return f"{dist.version}\x1f{stat.st_size}\x1f{stat.st_mtime_ns}"
+    return f"{dist.version}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 @functools.lru_cache(maxsize=1)

@@ -5,14 +5,18 @@
 - :mod:`.memory`: this process only; what the cache degrades to when nothing else works.
 """
 
+from collections.abc import Callable
+
 from .base import Store, StoreError
 
 __all__ = ["Store", "StoreError", "open_store"]
 
 
-def open_store(directory: str, url: str | None = None, redis_prefix: str = "vision_cache:") -> Store:
+def open_store(directory: str, url: str | None = None, redis_prefix: str = "vision_cache:", *,
+               replay: Callable[[str], bool] | None = None, mirror: Callable[[str], bool] | None = None) -> Store:
     """Open the store (no migrations): the disk store in ``directory``; or with a ``redis://`` ``url``,
-    Redis backed by that disk store (or memory) as the local tier for outages.
+    Redis backed by that disk store (or memory) as the local tier for outages, which copies back the
+    keys ``replay`` accepts and keeps a local copy of those ``mirror`` accepts (see :mod:`.fallback`).
 
     Raises:
         StoreError: the store cannot be opened.
@@ -30,4 +34,8 @@ def open_store(directory: str, url: str | None = None, redis_prefix: str = "visi
         local: Store = DiskStore(directory)
     except StoreError:
         local = MemoryStore()
-    return FallbackStore(primary, local)
+    return FallbackStore(primary, local, replay=replay or _never, mirror=mirror or _never)
+
+
+def _never(key: str) -> bool:
+    return False

@@ -9,7 +9,11 @@ Guarantees every backend gives:
 - ``add``, ``compare_and_delete``, ``compare_and_touch`` and ``incr`` are atomic across processes.
 - An expired entry is never returned, even before it is physically dropped.
 - A backend failure (I/O error, SQLite error, lost Redis connection, an entry that is not valid
-  JSON) raises :class:`StoreError` and nothing else. Callers decide how to degrade.
+  JSON) raises :class:`StoreError` and nothing else; :class:`StoreUnavailable` (a subclass) when
+  the whole backend cannot be reached. Callers decide how to degrade.
+
+A store knows nothing of what its keys mean: the key layout, record formats, the per-install
+secret and every lifetime belong to :mod:`vision_cache.ledger`.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ import abc
 from collections.abc import Iterator
 from typing import Any
 
+from ..errors import StoreError, StoreUnavailable
 
-class StoreError(Exception):
-    """The backend failed. The message names the location, never a credential."""
+__all__ = ["Store", "StoreError", "StoreUnavailable", "decode_json"]
 
 
 def decode_json(text: str | bytes) -> Any:
@@ -46,6 +50,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def get(self, key: str) -> Any | None:
         """The value under ``key``, or None if absent or expired."""
+
+    def get_many(self, keys: list[str]) -> list[Any | None]:
+        """The values under ``keys``, in order (None where absent or expired), in one round trip
+        where the backend allows it. Not a snapshot unless a backend says so."""
+        return [self.get(key) for key in keys]
 
     @abc.abstractmethod
     def set(self, key: str, value: Any, ttl: float | None) -> None:
@@ -82,13 +91,10 @@ class Store(abc.ABC):
     def expire(self) -> int:
         """Drop expired entries now; return how many were dropped."""
 
-    @abc.abstractmethod
-    def clear(self) -> int:
-        """Drop every entry of this store (not the secret); return how many were dropped."""
-
-    @abc.abstractmethod
-    def secret(self) -> bytes:
-        """The per-install secret that keys auth-scope fingerprints; created on first use."""
+    def get_raw(self, key: str) -> bytes | None:
+        """The bytes under ``key``, never decoded, for entries an older release wrote outside the JSON
+        contract (read by migrations only). None where absent, or where this backend has none."""
+        return None
 
     def size_bytes(self) -> int | None:
         """Roughly how much space the store takes, or None if unknown."""

@@ -5,8 +5,8 @@ Guarantees, on top of :mod:`.base`:
 - Values are JSON text in SQLite; :class:`JSONOnlyDisk` refuses to unpickle anything, so a
   planted pickle in a shared folder is treated as a corrupt entry (skipped), never executed.
 - Nothing is evicted: diskcache's eviction is off, so a ``vision`` verdict stays until purged.
-- The folder is created 0700 and the secret file 0600. Concurrent first opens are retried
-  (diskcache issue #85, "database is locked" while the schema is created).
+- The folder is created 0700 and the database 0600 (it holds the per-install secret).
+  Concurrent first opens are retried (diskcache issue #85, "database is locked" while the schema is created).
 - A database that SQLite cannot read is moved aside (``cache.db.corrupt-<time>``) and rebuilt.
 - A connection never crosses ``fork()``: a child process reopens the database.
 - On a network file system (SQLite's locking is unreliable there) a warning points to Redis.
@@ -14,7 +14,6 @@ Guarantees, on top of :mod:`.base`:
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import sqlite3
@@ -28,7 +27,6 @@ from diskcache.core import MODE_RAW, MODE_TEXT
 from .._log import logger
 from .base import Store, StoreError, decode_json
 
-SECRET_FILE = "secret.key"
 _NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "lustre", "gpfs",
                         "beegfs", "glusterfs", "fuse.glusterfs", "ceph", "fuse.ceph"}
 _OPEN_ATTEMPTS = 20
@@ -79,7 +77,6 @@ class DiskStore(Store):
         self.location = self.directory = os.path.abspath(os.path.expanduser(directory))
         self._cache: diskcache.Cache | None = None
         self._pid = -1
-        self._secret: bytes | None = None
         self._connect()
 
     # -- connection management -------------------------------------------------------------
@@ -101,6 +98,7 @@ class DiskStore(Store):
             _check_ownership(self.directory)
         self._cache = self._open_database()
         self._pid = os.getpid()
+        _restrict(os.path.join(self.directory, diskcache.core.DBNAME))
         return self._cache
 
     def _open_database(self) -> diskcache.Cache:
@@ -161,6 +159,12 @@ class DiskStore(Store):
     def get(self, key: str) -> Any | None:
         return self._run(lambda cache: cache.get(key))
 
+    def get_many(self, keys: list[str]) -> list[Any | None]:
+        def operation(cache: diskcache.Cache) -> list[Any | None]:
+            return [cache.get(key) for key in keys]
+
+        return self._run(operation)
+
     def set(self, key: str, value: Any, ttl: float | None) -> None:
         self._run(lambda cache: cache.set(key, value, expire=ttl))
 
@@ -207,9 +211,6 @@ class DiskStore(Store):
     def expire(self) -> int:
         return self._run(lambda cache: cache.expire())
 
-    def clear(self) -> int:
-        return self._run(lambda cache: cache.clear())
-
     def size_bytes(self) -> int | None:
         try:
             return self._run(lambda cache: cache.volume())
@@ -224,9 +225,9 @@ class DiskStore(Store):
         mode = os.stat(self.directory).st_mode & 0o777
         if mode & 0o077:
             problems.append(f"folder {self.directory} is readable by others (mode {mode:o}; expected 700)")
-        secret = os.path.join(self.directory, SECRET_FILE)
-        if os.path.exists(secret) and os.stat(secret).st_mode & 0o077:
-            problems.append(f"{secret} is readable by others (expected mode 600)")
+        database = os.path.join(self.directory, diskcache.core.DBNAME)
+        if os.path.exists(database) and os.stat(database).st_mode & 0o077:
+            problems.append(f"{database} is readable by others (expected mode 600)")
         import warnings
 
         try:
@@ -238,45 +239,19 @@ class DiskStore(Store):
             problems.append(str(exc))
         return problems
 
-    def secret(self) -> bytes:
-        if self._secret is not None:
-            return self._secret
-        path = os.path.join(self.directory, SECRET_FILE)
-        try:
-            self._secret = _read_or_create_secret(path)
-            return self._secret
-        except OSError as exc:
-            raise StoreError(f"cannot read or create {path}: {exc.strerror}") from None
-
     def close(self) -> None:
         if self._cache is not None and self._pid == os.getpid():
             self._cache.close()
         self._cache = None
 
 
-def _read_or_create_secret(path: str) -> bytes:
-    """Read the 0600 secret file, creating it atomically (write a temp file, then link it in)."""
-    for _ in range(50):
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read().strip()
-            if len(data) == 64 and all(c in b"0123456789abcdef" for c in data):
-                return bytes.fromhex(data.decode("ascii"))
-            raise OSError(errno.EINVAL, "secret file is malformed (expected 64 hex digits)")
-        except FileNotFoundError:
-            pass
-        tmp = f"{path}.{os.getpid()}.{time.monotonic_ns()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(os.urandom(32).hex())
-            try:
-                os.link(tmp, path)  # fails if another process won the race: then read theirs
-            except FileExistsError:
-                pass
-        finally:
-            os.unlink(tmp)
-    raise OSError(errno.EAGAIN, "could not create the secret file")
+def _restrict(path: str) -> None:
+    """Make ``path`` readable by its owner only, if it is ours and is not already (best effort)."""
+    try:
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass
 
 
 def _check_ownership(directory: str) -> None:

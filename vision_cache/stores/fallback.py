@@ -6,39 +6,44 @@ Guarantees, on top of :mod:`.base`:
 - The first failure logs one warning and switches every operation to the local tier (a disk
   store, or memory); nothing raises into the caller. The primary is tried again at most every
   ``retry_interval`` seconds, so an outage costs no timeouts on the lookup path.
-- When the primary answers again, one info message is logged, the verdicts and aliases written
-  locally during the outage are copied to it (``add``: never overwriting what another host wrote
-  meanwhile, with their remaining lifetime), and the primary is used again. No restart is needed.
-- The secret is the primary's; a copy is kept in the local tier, so scopes computed during an
-  outage match the primary's. Without a copy (the primary was never reached), the local secret is
-  used and nothing is copied back (those keys would not match the primary's scopes).
+- When the primary answers again, one info message is logged, the entries written locally during
+  the outage that the owner asked to ``replay`` are copied to it (``add``: never overwriting what
+  another host wrote meanwhile, with their remaining lifetime), and the primary is used again. No
+  restart is needed.
+- Entries the owner asks to ``mirror`` (e.g. the per-install secret) are copied to the local tier
+  whenever they are read from the primary, so an outage later in this process still finds them.
+
+Which keys to replay or mirror is the owner's decision (:mod:`vision_cache.ledger`): this class
+knows nothing of what keys mean.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .._log import logger
 from .base import Store, StoreError
 
-SECRET_COPY_KEY = "meta\x1fprimary-secret"
-_REPLAYED_FAMILIES = ("verdict\x1f", "alias\x1f")
+
+def _never(key: str) -> bool:
+    return False
 
 
 class FallbackStore(Store):
-    def __init__(self, primary: Store, local: Store, retry_interval: float = 5.0) -> None:
+    def __init__(self, primary: Store, local: Store, retry_interval: float = 5.0, *,
+                 replay: Callable[[str], bool] = _never, mirror: Callable[[str], bool] = _never) -> None:
         self.primary, self.local = primary, local
+        self._replay, self._mirror = replay, mirror
+        self._mirrored: set[str] = set()
         self.kind = primary.kind
         self.location = f"{primary.location} (local fallback: {local.kind} {local.location})"
         self.retry_interval = retry_interval
         self._down_since: float | None = None
         self._failed_at = 0.0
         self._written_while_down: dict[str, float | None] = {}  # key -> its expiry (unix time) or None
-        self._secret: bytes | None = None
-        self._secret_is_primary = False
         self._lock = threading.Lock()
 
     @property
@@ -57,7 +62,7 @@ class FallbackStore(Store):
                     self._recover()
                 return result
         result = getattr(self.local, name)(*args)
-        if replay_key is not None and replay_key.startswith(_REPLAYED_FAMILIES):
+        if replay_key is not None and self._replay(replay_key):
             self._written_while_down[replay_key] = None if ttl is None else time.time() + ttl
         return result
 
@@ -77,28 +82,31 @@ class FallbackStore(Store):
             self._down_since = None
             pending, self._written_while_down = self._written_while_down, {}
         copied = 0
-        if self._secret_is_primary or self._primary_secret_matches():
-            for key, expires_at in pending.items():
-                ttl = None if expires_at is None else expires_at - time.time()
-                try:
-                    value = self.local.get(key)
-                    if value is not None and (ttl is None or ttl > 0):
-                        copied += bool(self.primary.add(key, value, ttl))
-                except StoreError:
-                    pass
+        for key, expires_at in pending.items():
+            ttl = None if expires_at is None else expires_at - time.time()
+            try:
+                value = self.local.get(key)
+                if value is not None and (ttl is None or ttl > 0):
+                    copied += bool(self.primary.add(key, value, ttl))
+            except StoreError:
+                pass
         logger().info("vision_cache: %s is back after %.0f s; copied %d entries written meanwhile",
                     self.primary.location, outage, copied)
-
-    def _primary_secret_matches(self) -> bool:
-        try:
-            return self._secret is not None and self.primary.secret() == self._secret
-        except StoreError:
-            return False
 
     # -- Store API --------------------------------------------------------------------------
 
     def get(self, key: str) -> Any | None:
-        return self._route("get", key)
+        value = self._route("get", key)
+        if value is not None and self._mirror(key) and key not in self._mirrored and not self.degraded:
+            try:
+                self.local.set(key, value, None)
+                self._mirrored.add(key)
+            except StoreError:
+                pass
+        return value
+
+    def get_many(self, keys: list[str]) -> list[Any | None]:
+        return self._route("get_many", keys)
 
     def set(self, key: str, value: Any, ttl: float | None) -> None:
         self._route("set", key, value, ttl, replay_key=key, ttl=ttl)
@@ -124,27 +132,8 @@ class FallbackStore(Store):
     def expire(self) -> int:
         return self._route("expire")
 
-    def clear(self) -> int:
-        return self._route("clear")
-
-    def secret(self) -> bytes:
-        if self._secret is not None and (self._secret_is_primary or self._down_since is not None):
-            return self._secret
-        try:
-            self._secret = self.primary.secret()
-            self._secret_is_primary = True
-            try:
-                self.local.set(SECRET_COPY_KEY, self._secret.hex(), None)
-            except StoreError:
-                pass
-        except StoreError as exc:
-            self._mark_down(exc)
-            copy = self.local.get(SECRET_COPY_KEY)
-            if isinstance(copy, str) and len(copy) == 64 and all(c in "0123456789abcdef" for c in copy):
-                self._secret, self._secret_is_primary = bytes.fromhex(copy), True
-            else:
-                self._secret = self.local.secret()
-        return self._secret
+    def get_raw(self, key: str) -> bytes | None:
+        return self._route("get_raw", key)
 
     def size_bytes(self) -> int | None:
         return self._route("size_bytes")

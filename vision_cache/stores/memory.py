@@ -8,7 +8,6 @@ expired entries are never returned.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +25,6 @@ class MemoryStore(Store):
     def __init__(self, clock=time.time) -> None:
         self._data: dict[str, tuple[Any, float | None]] = {}  # key -> (JSON text or int counter, deadline)
         self._lock = threading.Lock()
-        self._secret = os.urandom(32)
         self._clock = clock
 
     def _live(self, key: str) -> tuple[Any, float | None] | None:
@@ -115,12 +113,3 @@ class MemoryStore(Store):
             for key in list(self._data):
                 self._live(key)
             return before - len(self._data)
-
-    def clear(self) -> int:
-        with self._lock:
-            count = len(self._data)
-            self._data.clear()
-            return count
-
-    def secret(self) -> bytes:
-        return self._secret

@@ -2,7 +2,7 @@
 
 Guarantees, on top of :mod:`.base`:
 
-- Every key is namespaced ``prefix + key``; :meth:`RedisStore.clear`, :meth:`RedisStore.scan` and
+- Every key is namespaced ``prefix + key``; :meth:`RedisStore.scan` and
   :meth:`RedisStore.size_bytes` only ever touch keys under the prefix, and never FLUSHDB.
 - Values are JSON text (``incr`` counters are Redis integers, which read back as JSON numbers).
   Nothing is ever unpickled: a value that is not UTF-8 JSON text (a planted pickle, a foreign
@@ -13,8 +13,7 @@ Guarantees, on top of :mod:`.base`:
   JSON text, so ``expected`` must serialise exactly as the stored value did; leases use strings).
 - ``scan`` reads values and expiries in pipelined batches, not as one snapshot: an entry changed
   during the scan may be reported with its old or new value; one that expires mid-scan is skipped.
-- The secret lives at ``prefix + "meta\\x1fsecret"`` (64 hex chars, no expiry), created with
-  ``SET NX`` then read back, so concurrent first users on any host agree. ``clear`` keeps it.
+- ``get_many`` is one ``MGET``: one round trip, values read at one instant.
 - Any redis-py failure (connection refused, timeout, authentication, WRONGTYPE, ...) raises
   :class:`StoreError` and nothing else. Messages name the URL with its credentials masked; the
   password never appears in ``location``, ``repr`` or any error message.
@@ -30,7 +29,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -46,12 +44,10 @@ try:  # optional dependency: pip install 'vision_cache[redis]'
 except ImportError:  # pragma: no cover - exercised only without the extra
     _redis = None
 
-SECRET_KEY = "meta\x1fsecret"
 _BATCH = 500
 _HEALTH_CHECK_INTERVAL = 30
 _SENSITIVE_QUERY = re.compile(r"pass|user|auth|token|secret|cred|key", re.IGNORECASE)
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
-_SECRET_FORMAT = re.compile(r"[0-9a-f]{64}")
 
 # KEYS[1]: the key; ARGV[1]: expected JSON text. Deletes only if the stored text is exactly that.
 _COMPARE_AND_DELETE = """
@@ -119,7 +115,6 @@ class RedisStore(Store):
         self.location = mask_url(url)
         self.prefix = prefix
         self._secrets = self._credentials(url)
-        self._secret: bytes | None = None
         self._expiry_command: str | None = None  # "PEXPIRETIME" (Redis >= 7) or "PTTL"
         if _redis is None:
             raise StoreError("the redis package is needed for redis:// URLs: "
@@ -228,15 +223,14 @@ class RedisStore(Store):
         return int(self._call("INCRBY", self._client.incrby, self._key(key), delta))
 
     def _namespace_keys(self, prefix: str = "") -> Iterator[bytes]:
-        """Every key under ``self.prefix + prefix`` once (SCAN may repeat keys), secret excluded."""
+        """Every key under ``self.prefix + prefix`` once (SCAN may repeat keys)."""
         pattern = _escape_glob(self.prefix + prefix) + "*"
-        secret = self._key(SECRET_KEY).encode("utf-8")
         seen: set[bytes] = set()
         cursor = 0
         while True:
             cursor, keys = self._call("SCAN", self._client.scan, cursor, match=pattern, count=_BATCH)
             for raw_key in keys:
-                if raw_key != secret and raw_key not in seen:
+                if raw_key not in seen:
                     seen.add(raw_key)
                     yield raw_key
             if not cursor:
@@ -245,7 +239,7 @@ class RedisStore(Store):
     def _expiry_probe(self) -> str:
         if self._expiry_command is None:
             try:
-                self._client.execute_command("PEXPIRETIME", self._key(SECRET_KEY))
+                self._client.execute_command("PEXPIRETIME", self._key(""))
                 self._expiry_command = "PEXPIRETIME"
             except _redis.ResponseError:  # Redis < 7: unknown command
                 self._expiry_command = "PTTL"
@@ -296,29 +290,22 @@ class RedisStore(Store):
     def expire(self) -> int:
         return 0  # Redis drops expired keys itself
 
-    def clear(self) -> int:
-        count = 0
-        batch: list[bytes] = []
-        for raw_key in self._namespace_keys():
-            batch.append(raw_key)
-            if len(batch) >= _BATCH:
-                count += self._call("DEL", self._client.delete, *batch)
-                batch = []
-        if batch:
-            count += self._call("DEL", self._client.delete, *batch)
-        return count
+    def get_many(self, keys: list[str]) -> list[Any | None]:
+        if not keys:
+            return []
+        raws = self._call("MGET", self._client.mget, [self._key(key) for key in keys])
+        values = []
+        for key, raw in zip(keys, raws, strict=True):
+            try:
+                values.append(None if raw is None else self._decode(raw))
+            except ValueError:
+                raise StoreError(f"redis store {self.location}: the value under {key!r} is not JSON "
+                                 "(refusing to load it)") from None
+        return values
 
-    def secret(self) -> bytes:
-        if self._secret is None:
-            key = self._key(SECRET_KEY)
-            self._call("SET NX", self._client.set, key, os.urandom(32).hex(), nx=True)
-            raw = self._call("GET", self._client.get, key)
-            text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else ""
-            if not _SECRET_FORMAT.fullmatch(text):
-                raise StoreError(f"redis store {self.location}: the secret under {key!r} is malformed "
-                                 "(expected 64 hex characters)")
-            self._secret = bytes.fromhex(text)
-        return self._secret
+    def get_raw(self, key: str) -> bytes | None:
+        raw = self._call("GET", self._client.get, self._key(key))
+        return raw if isinstance(raw, bytes) else None
 
     def size_bytes(self) -> int | None:
         try:
@@ -341,10 +328,6 @@ class RedisStore(Store):
             self._call("PING", self._client.ping)
         except StoreError as exc:
             return [str(exc)]
-        try:
-            self.secret()
-        except StoreError as exc:
-            problems.append(str(exc))
         try:  # eviction may drop the secret (changing every fingerprint) or a lease; CONFIG may be disabled
             reply = self._client.config_get("maxmemory-policy")
             policy = reply.get("maxmemory-policy") or reply.get(b"maxmemory-policy") or ""

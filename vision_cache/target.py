@@ -1,8 +1,8 @@
-"""What a verdict is stored under: subject, content version and auth scope (DESIGN section 2).
+"""What a lookup is about: the model, the revision and the auth scope, parsed from hostile input.
 
-Everything here runs on the hit path, so it imports nothing heavy: the full repo-id validation
-of ``huggingface_hub`` runs only on a miss (:func:`validate_hub_subject`), before anything is
-written. A hit is therefore proof that the name was validated when the verdict was stored.
+Everything here runs on the hit path, so it imports nothing heavy. :func:`parse_subject` makes
+cheap checks only; huggingface_hub's full repo-id rules (:func:`validate_hub_subject`, ~0.2 s to
+import) run on a miss, before anything is written. See docs/design.md, "Keys".
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ ANONYMOUS = "anonymous"
 LOCAL = "local"
 DEFAULT_REVISION = "main"
 MAX_NAME_LENGTH = 4096  # a path may be long; a repo id is checked against the Hub's own limit later
-SEP = "\x1f"  # ASCII unit separator: no accepted component may contain a control character
 _PATH_PREFIXES = ("/", "./", "../", "~", ".\\", "..\\")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 class Subject(NamedTuple):
@@ -28,7 +28,7 @@ class Subject(NamedTuple):
 
     kind: str  # "hub" or "local"
     name: str  # the repo id as given, or the absolute normalised path
-    id: str  # the comparison key: lower-cased repo id, or the path
+    id: str  # the comparison key: the repo id with ASCII letters lower-cased, or the path
 
     @property
     def is_local(self) -> bool:
@@ -39,11 +39,23 @@ class Subject(NamedTuple):
         return f"{self.kind}:{self.id}"
 
 
+class Target(NamedTuple):
+    """Everything a lookup needs to key, resolve, detect and report one model."""
+
+    subject: Subject
+    revision: str  # as asked ("main" when None was given)
+    scope: str  # "anonymous", "local" or "token:<keyed fingerprint>"
+    token: str | None  # the effective token; never stored, logged or shown
+    offline: bool  # local_files_only, HF_HUB_OFFLINE, or a local subject
+
+
 def parse_subject(model_name: object) -> Subject:
     """Classify ``model_name`` as a local path or a Hub repo id, with cheap checks only.
 
     A name that exists on disk, or that is written like a path (``/x``, ``./x``, ``~/x``), is local;
     anything else is a Hub repo id, fully validated by :func:`validate_hub_subject` on a miss.
+    A Hub repo id is ASCII (the Hub's own rule), so a non-ASCII name is refused here: Unicode
+    case folding could otherwise map it onto another repo's entry (KELVIN SIGN onto ``k``).
 
     Raises:
         InvalidModelNameError: not a string, empty, too long, or containing control characters.
@@ -52,23 +64,29 @@ def parse_subject(model_name: object) -> Subject:
     if not isinstance(model_name, str):
         raise InvalidModelNameError(f"model name must be a str, not {type(model_name).__name__}")
     if not model_name or model_name.strip() != model_name:
-        raise InvalidModelNameError(f"model name {model_name!r} is empty or has surrounding white space")
+        raise InvalidModelNameError(f"model name {_shorten(model_name)!r} is empty or has surrounding white space")
     if len(model_name) > MAX_NAME_LENGTH or not model_name.isprintable():
         raise InvalidModelNameError(
             f"model name {_shorten(model_name)!r} is too long or contains control characters"
         )
-    expanded = os.path.expanduser(model_name)
-    if os.path.exists(expanded):
+    try:
+        expanded = os.path.expanduser(model_name)
+        exists = os.path.exists(expanded)
+    except (OSError, ValueError):  # e.g. a name longer than the OS allows for a path
+        expanded, exists = model_name, False
+    if exists:
         path = os.path.realpath(expanded)
         return Subject("local", path, path)
     if model_name.startswith(_PATH_PREFIXES) or os.path.isabs(expanded):
-        raise LocalModelNotFoundError(f"no file or folder at {model_name!r}, and it is not a Hub repo id")
-    return Subject("hub", model_name, model_name.lower())
+        raise LocalModelNotFoundError(f"no file or folder at {_shorten(model_name)!r}, and it is not a Hub repo id")
+    if not model_name.isascii():
+        raise InvalidModelNameError(f"{_shorten(model_name)!r} is not a valid Hub repo id: not ASCII")
+    return Subject("hub", model_name, model_name.translate(_ASCII_LOWER))
 
 
 def same_subject(stored_name: str, subject: Subject) -> bool:
     """Whether a name read back from the store denotes ``subject`` (a guard against planted entries)."""
-    return (stored_name.lower() if subject.kind == "hub" else stored_name) == subject.id
+    return (stored_name.translate(_ASCII_LOWER) if subject.kind == "hub" else stored_name) == subject.id
 
 
 def validate_hub_subject(subject: Subject) -> None:
@@ -125,31 +143,29 @@ def effective_token(hf_token: object) -> str | None:
     return _clean_token(hf_token)
 
 
-_AMBIENT_REFRESH = 1.0  # seconds: a login, a logout or HF_HUB_OFFLINE is noticed within this long
-_ambient_cache: tuple[float, str | None, bool] | None = None
+_AMBIENT_REFRESH = 1.0  # seconds: a login or a logout is noticed within this long
+_ambient_cache: tuple[float, str | None] | None = None
 
 
-def ambient() -> tuple[str | None, bool]:
-    """``(ambient token, HF_HUB_OFFLINE)``, re-read at most once a second (this runs on every lookup)."""
+def ambient_token() -> str | None:
+    """The ambient token (see :func:`read_ambient_token`), re-read at most once a second.
+
+    This runs on every lookup, and re-reading the token file each time would cost more than the
+    rest of a hit. Offline mode, by contrast, is read live on every lookup (it is cheap, and
+    Studio flips it in-process for short windows).
+    """
     global _ambient_cache
     now = time.monotonic()
     cached = _ambient_cache
     if cached is None or now - cached[0] >= _AMBIENT_REFRESH:
-        from .settings import hub_offline
-
-        cached = _ambient_cache = (now, read_ambient_token(), hub_offline())
-    return cached[1], cached[2]
+        cached = _ambient_cache = (now, read_ambient_token())
+    return cached[1]
 
 
 def refresh_ambient() -> None:
-    """Forget the remembered ambient token and offline flag (after changing them in this process)."""
+    """Forget the remembered ambient token (after a login or logout in this process)."""
     global _ambient_cache
     _ambient_cache = None
-
-
-def ambient_token() -> str | None:
-    """The ambient token (see :func:`read_ambient_token`), re-read at most once a second."""
-    return ambient()[0]
 
 
 def read_ambient_token() -> str | None:
@@ -218,39 +234,6 @@ def auth_scope(token: str | None, secret: bytes) -> str:
         scope = _scopes[(secret, token)] = "token:" + hmac.new(secret, token.encode("utf-8", "surrogatepass"),
                                                                  hashlib.sha256).hexdigest()[:32]
     return scope
-
-
-# --- store keys -----------------------------------------------------------------------------------
-# Every component is free of control characters (checked above), so joining on one is unambiguous.
-
-
-def verdict_key(subject: Subject, version: str, scope: str) -> str:
-    """A verdict at a commit sha (or local digest); ``@name`` for a denial, which has no sha."""
-    return SEP.join(("verdict", subject.key, version, scope))
-
-
-def alias_key(subject: Subject, revision: str, scope: str) -> str:
-    """Revision name -> commit sha, as seen with this auth scope."""
-    return SEP.join(("alias", subject.key, revision, scope))
-
-
-def backoff_key(subject: Subject, revision: str, scope: str) -> str:
-    """Set after an ``unknown``: others skip the failing Hub for a few seconds."""
-    return SEP.join(("backoff", subject.key, revision, scope))
-
-
-def lease_key(subject: Subject, revision: str, scope: str) -> str:
-    """Held by the one process detecting this key right now (single-flight)."""
-    return SEP.join(("lease", subject.key, revision, scope))
-
-
-def split_key(key: str) -> list[str]:
-    return key.split(SEP)
-
-
-def subject_prefixes(subject: Subject) -> list[str]:
-    """Key prefixes of every entry about ``subject`` (for purge)."""
-    return [SEP.join((family, subject.key, "")) for family in ("verdict", "alias", "backoff", "lease")]
 
 
 def _shorten(text: str, limit: int = 80) -> str:
