@@ -16,30 +16,45 @@ import importlib
 import json
 import sys
 
-_VISION_TABLES = ("MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES", "MODEL_FOR_VISION_2_SEQ_MAPPING_NAMES")
-_MULTIMODAL_TABLE = "MODEL_FOR_MULTIMODAL_LM_MAPPING_NAMES"
-_TEXT_GENERATION_TABLES = ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES",
-                           _MULTIMODAL_TABLE) + _VISION_TABLES
+# The tables of transformers' model registry (modeling_auto) that decide our questions. This file is
+# the one place that names them; vision_cache.detect.registry reads them through read_tables().
+VISION_TABLES = (  # take images, generate text (4.x called the main one VISION_2_SEQ)
+    "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES",
+    "MODEL_FOR_VISION_2_SEQ_MAPPING_NAMES",
+)
+MULTIMODAL_TABLE = "MODEL_FOR_MULTIMODAL_LM_MAPPING_NAMES"  # generate text from other inputs (images or audio)
+TEXT_TABLES = ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES")
 _VISION_WORDS = ("vision", "visual", "image", "vit")
+
+
+def read_tables():
+    """``(vision_types, vision_classes, audio_types, text_generators)`` from the installed transformers.
+
+    ``audio_types``: multimodal text generators that take no images; ``text_generators``: every type
+    that generates text (text-only, multimodal or vision). torch is not needed: importing the module
+    itself (not ``from ... import``) gives the real tables even where transformers 5 hands out dummies.
+    """
+    modeling = importlib.import_module("transformers.models.auto.modeling_auto")
+    vision_types, vision_classes = set(), set()
+    for name in VISION_TABLES:
+        for key, classes in getattr(modeling, name, {}).items():
+            vision_types.add(key)
+            vision_classes.update([classes] if isinstance(classes, str) else classes)
+    multimodal = set(getattr(modeling, MULTIMODAL_TABLE, {}))
+    text_generators = set(multimodal) | vision_types
+    for name in TEXT_TABLES:
+        text_generators.update(getattr(modeling, name, {}))
+    return vision_types, vision_classes, multimodal - vision_types, text_generators
 
 
 def probe(config):
     import transformers
 
-    modeling = importlib.import_module("transformers.models.auto.modeling_auto")
+    vision_types, vision_classes, audio_types, text_generators = read_tables()
     configuration = importlib.import_module("transformers.models.auto.configuration_auto")
     model_type = config.get("model_type") if isinstance(config, dict) else None
     archs = config.get("architectures") if isinstance(config, dict) else None
     archs = [a for a in archs if isinstance(a, str)] if isinstance(archs, list) else []
-    vision_types, vision_classes = set(), set()
-    for name in _VISION_TABLES:
-        for key, classes in getattr(modeling, name, {}).items():
-            vision_types.add(key)
-            vision_classes.update([classes] if isinstance(classes, str) else classes)
-    audio_types = set(getattr(modeling, _MULTIMODAL_TABLE, {})) - vision_types
-    text_generators = set()
-    for name in _TEXT_GENERATION_TABLES:
-        text_generators.update(getattr(modeling, name, {}))
     known = isinstance(model_type, str) and model_type in configuration.CONFIG_MAPPING_NAMES
     subconfig = None
     if known:
