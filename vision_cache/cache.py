@@ -111,7 +111,7 @@ class VisionCache:
     def fingerprint(self) -> str:
         """The detector's fingerprint, recorded in every verdict (computed once per cache)."""
         if self._fingerprint is None:
-            from .fingerprint import detector_fingerprint
+            from .detect.detector import detector_fingerprint
 
             self._fingerprint = detector_fingerprint(self.detector)
         return self._fingerprint

@@ -43,22 +43,6 @@ def _version_key(version: str) -> tuple:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-+]", version))
 
 
-def detector_fingerprint(detector: object) -> str:
-    """The fingerprint of ``detector``: the default detector's own, or a custom one's (below)."""
-    from .detect.detector import DefaultDetector
-
-    return detector.fingerprint if isinstance(detector, DefaultDetector) else custom_fingerprint(detector)
-
-
-def custom_fingerprint(detector: object) -> str:
-    """A caller's detector: its ``fingerprint`` attribute if it has one, else its qualified name."""
-    explicit = getattr(detector, "fingerprint", None)
-    if isinstance(explicit, str) and explicit:
-        return f"custom/{explicit}"
-    name = getattr(detector, "__qualname__", type(detector).__qualname__)
-    return f"custom/{getattr(detector, '__module__', '?')}.{name}"
-
-
 def installed_version(distribution: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 

@@ -1,1 +1,1 @@
-"""How a verdict is reached on a miss (DESIGN section 4). Nothing here runs on a cache hit."""
+"""How a verdict is reached on a miss (docs/design.md, "The lookup pipeline", step 6). Nothing here runs on a hit."""

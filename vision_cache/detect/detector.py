@@ -169,6 +169,20 @@ class DefaultDetector:
             return Detection(*judge_projectors(local, self.gguf_require_image))
 
 
+def detector_fingerprint(detector: object) -> str:
+    """The fingerprint of ``detector``: the default detector's own, or a custom one's (below)."""
+    return detector.fingerprint if isinstance(detector, DefaultDetector) else custom_fingerprint(detector)
+
+
+def custom_fingerprint(detector: object) -> str:
+    """A caller's detector: its ``fingerprint`` attribute if it has one, else its qualified name."""
+    explicit = getattr(detector, "fingerprint", None)
+    if isinstance(explicit, str) and explicit:
+        return f"custom/{explicit}"
+    name = getattr(detector, "__qualname__", type(detector).__qualname__)
+    return f"custom/{getattr(detector, '__module__', '?')}.{name}"
+
+
 def run_detector(detector: Callable[[DetectionRequest], Any], request: DetectionRequest) -> tuple[Kind, str]:
     """Call any detector and turn what it returns or raises into ``(kind, evidence)``.
 
