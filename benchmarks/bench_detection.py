@@ -35,7 +35,9 @@ def main() -> int:
 
     from vision_cache import VisionCache
     from vision_cache.detect.detector import DefaultDetector, DetectionRequest
-    from vision_cache.hub import repo_state
+    from vision_cache.hub import HfHubClient
+
+    repo_state = HfHubClient().repo_state
 
     def detect(model: str, detector: DefaultDetector):
         shutil.rmtree(os.environ["HF_HOME"], ignore_errors=True)

@@ -42,8 +42,8 @@ FRESH_NO_CACHE = """
 import time, sys
 t0 = time.perf_counter()
 from vision_cache.detect.detector import DefaultDetector, DetectionRequest
-from vision_cache import hub
-state = hub.repo_state(sys.argv[2], "main", None, 10)
+from vision_cache.hub import HfHubClient
+state = HfHubClient().repo_state(sys.argv[2], "main", None, 10)
 detection = DefaultDetector()(DetectionRequest(sys.argv[2], state.commit_sha, "main", None, False, state.files))
 elapsed = time.perf_counter() - t0
 heavy = [m for m in ("transformers", "torch", "huggingface_hub") if m in sys.modules]
@@ -69,7 +69,9 @@ def python_startup(env: dict, runs: int) -> float:
 def in_process(store: str, rounds: int, calls: int = 2000) -> dict:
     import diskcache
 
-    from vision_cache import VisionCache, keys
+    from vision_cache import VisionCache
+    from vision_cache.ledger import Keys
+    from vision_cache.target import ANONYMOUS, parse_subject
 
     results = {}
     cases = (("by commit sha, store", True, 0), ("by name (alias + verdict), store", False, 0),
@@ -78,7 +80,7 @@ def in_process(store: str, rounds: int, calls: int = 2000) -> dict:
         cache = VisionCache(directory=store, memory_ttl=memory_ttl)
         sha = cache.lookup(MODEL).commit_sha
         revision = sha if by_sha else None
-        key = keys.verdict_key(keys.parse_subject(MODEL), sha, keys.ANONYMOUS)
+        key = Keys.verdict(parse_subject(MODEL), sha, ANONYMOUS)
         raw = diskcache.Cache(store)
         assert raw.get(key) is not None
         timed = interleaved_best({"ours": lambda c=cache, r=revision: c.lookup(MODEL, revision=r),

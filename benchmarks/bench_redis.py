@@ -31,14 +31,16 @@ def main() -> int:
 
     import redis
 
-    from vision_cache import VisionCache, keys
+    from vision_cache import VisionCache
+    from vision_cache.ledger import Keys
+    from vision_cache.target import ANONYMOUS, parse_subject
 
     prefix = f"vc-bench-{uuid.uuid4().hex}:"
     on_redis = VisionCache(directory=os.path.join(work, "local"), url=REDIS_URL, redis_prefix=prefix, memory_ttl=0)
     on_disk = VisionCache(directory=os.path.join(work, "disk"), memory_ttl=0)
     sha = on_redis.lookup(MODEL).commit_sha
     on_disk.lookup(MODEL)
-    key = prefix + keys.verdict_key(keys.parse_subject(MODEL), sha, keys.ANONYMOUS)
+    key = prefix + Keys.verdict(parse_subject(MODEL), sha, ANONYMOUS)
     client = redis.Redis.from_url(REDIS_URL)
     assert client.get(key) is not None
     try:
