@@ -73,7 +73,7 @@ REMOTE_CODE_VLM_TYPES = frozenset({
     "minicpmv",  # openbmb/MiniCPM-V-2_6, MiniCPM-o
     "cogvlm2",  # THUDM/cogvlm2-llama3-chat-19B (also in Studio's curated list)
     # Native in recent transformers, listed (as Studio does) for the older ones this package allows:
-    "gemma4",  # google/gemma-4 (its text-only checkpoints are gemma4_text)
+    "gemma4",  # Gemma 4 (its text-only checkpoints are gemma4_text)
     "kimi_k25",  # moonshotai/Kimi-K2.5
     "deepseek_vl_v2",  # deepseek-ai/deepseek-vl2
     "multi_modality",  # deepseek-ai/Janus (remote-code format)
@@ -262,8 +262,9 @@ def _vision_key_on_generator(c: ConfigView) -> str | None:
 
 
 def _empty_vision_config_on_generator(c: ConfigView) -> str | None:
-    # `"vision_config": {}`: the vision tower is declared and left to the config class's defaults
-    # (DeepSeek-OCR and Kimi-style remote code; Studio counts it too). `null` is not a declaration.
+    # `"vision_config": {}`: the vision tower is declared and left to the config class's defaults.
+    # Studio counts any `vision_config` key (its tests model DeepSeek-OCR and Kimi K2.5 this way);
+    # `null` is not a declaration of a tower, so it is no signal here.
     for where, config in c._configs():
         if config.get("vision_config") == {} and c.generates_text():
             key = "vision_config" if where == "" else f"{where}.vision_config"
@@ -339,7 +340,7 @@ SIGNALS: tuple[Signal, ...] = (
     Signal(Kind.NOT_VISION, _audio_only, "Whisper, Qwen2-Audio, Voxtral, CSM"),
     Signal(Kind.VISION, _vision_key_on_generator,
            "LLaVA, Qwen-VL, Gemma 3, PaliGemma, Pixtral, GLM-4V, CogVLM, Phi-3-vision, xgen-mm"),
-    Signal(Kind.VISION, _empty_vision_config_on_generator, "DeepSeek-OCR, Kimi-style remote code"),
+    Signal(Kind.VISION, _empty_vision_config_on_generator, "remote code leaving its tower to defaults"),
     Signal(Kind.VISION, _vision_auto_class, "Salesforce xgen-mm / BLIP-3"),
     Signal(Kind.VISION, _flat_image_keys_on_generator, "MiniCPM-V forks"),
     Signal(Kind.VISION, _curated_remote_code, "InternVL, MiniCPM-V, DeepSeek-VL2, Molmo, CogVLM2..."),
