@@ -18,7 +18,7 @@ OLD_REGISTRY = Registry(
     vision_types=frozenset({"llava", "qwen2_vl"}),
     vision_classes=frozenset({"LlavaForConditionalGeneration", "Qwen2VLForConditionalGeneration"}),
     audio_types=frozenset(),
-    text_types=frozenset({"llama", "qwen2", "gemma3_text", "chatglm_text_never"}),
+    text_types=frozenset({"llama", "qwen2", "gemma3_text"}),
 )
 
 
