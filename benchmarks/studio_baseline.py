@@ -1,11 +1,11 @@
 """Baseline: the raw-``config.json`` rule Unsloth Studio's ``is_vision_model`` applies today.
 
 What it reproduces (facts only; this is our own code, written from the research summary in
-``/work/notes/studio_rules.md`` sections 1.0 and 1.1, not copied from Studio):
+``/work/notes/studio_contract.md`` section 2, not copied from Studio):
 
-    source: unslothai/unsloth @ 003c9824ceb4961d6d557bb26970c55ddd7630d5,
-            studio/backend/utils/models/model_config.py
-            (``_build_detection_sets`` + ``_raw_config_has_vision_config`` / ``_is_vlm``)
+    source: unslothai/unsloth @ 015bdef0d94a241bcd94eec7a405b1700632180d,
+            studio/backend/utils/models/model_config.py lines 573-737
+            (``_CURATED_REMOTE_VLM_TYPES``, ``_build_detection_sets``, ``_raw_config_has_vision_config``)
 
 The decision, on a parsed ``config.json`` dict:
 
@@ -35,9 +35,9 @@ import importlib
 
 EXPLICIT_VISION_KEYS = ("vision_config", "img_processor", "image_token_index", "projector_config")
 VLM_ARCH_SUFFIXES = ("ForVisionText2Text",)
-# Studio's curated list of remote-code VLM types (version A). The newer staging version adds "phi4mm".
+# Studio's curated list of remote-code VLM types (model_config.py:575-589 at the commit above).
 CURATED_REMOTE_VLM_TYPES = frozenset({
-    "phi3_v", "llava", "llava_next", "llava_onevision", "internvl_chat", "cogvlm2", "minicpmv",
+    "phi3_v", "phi4mm", "llava", "llava_next", "llava_onevision", "internvl_chat", "cogvlm2", "minicpmv",
     "gemma4", "deepseek_vl_v2", "kimi_k25",
 })
 FALLBACK_AUDIO_MODEL_TYPES = frozenset({"csm", "whisper"})

@@ -67,6 +67,7 @@ def test_baseline_reads_the_transformers_registry():
     {"model_type": "qwen2_vl"},  # registry type
     {"model_type": "internvl_chat", "architectures": ["InternVLChatModel"]},  # curated list
     {"model_type": "cogvlm2"},  # curated list
+    {"model_type": "phi4mm"},  # curated list (added to Studio's after the first baseline)
     {"model_type": "clip", "vision_config": {}},  # Studio's known false positive: an encoder with a vision_config
 ], ids=repr)
 def test_baseline_says_vision(config):

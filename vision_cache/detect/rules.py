@@ -19,7 +19,7 @@ from collections.abc import Callable
 from ..verdict import Kind
 from .registry import Registry
 
-RULES_VERSION = 3
+RULES_VERSION = 4
 
 # --- vocabulary ---------------------------------------------------------------------------------
 
@@ -36,9 +36,20 @@ VISION_KEYS = (
     "vision_encoder",  # several remote-code VLMs
     "vit_config",  # Ovis, CogVLM-style remote code
     "visual_encoder",  # remote-code VLMs
+    "vision_encoder_config",  # Salesforce xgen-mm / BLIP-3 (remote code)
 )
 # Sub-configs that may themselves hold the vision keys (omni models, nested thinkers).
 NESTED_CONFIGS = ("thinker_config", "llm_config", "language_config", "multimodal_config")
+# auto_map entries under which a remote-code repo registers a model that turns images into text
+# (Salesforce xgen-mm: "AutoModelForVision2Seq": "modeling_xgenmm.XGenMMModelForConditionalGeneration").
+VISION_AUTO_CLASSES = ("AutoModelForVision2Seq", "AutoModelForImageTextToText")
+# auto_map entries of text generators. A bare `...Model` architecture whose auto_map maps one of these
+# still generates text: GLM-4V / ChatGLM name "ChatGLMModel" and map AutoModelForCausalLM to their head.
+TEXT_GENERATING_AUTO_CLASSES = ("AutoModelForCausalLM", *VISION_AUTO_CLASSES, "AutoModelForSeq2SeqLM")
+# MiniCPM-V (remote code) keeps its image wiring as flat top-level keys: one of these together with
+# one of IMAGE_GEOMETRY_KEYS, on a text generator, is an image pipeline.
+FLAT_IMAGE_KEYS = ("query_num", "slice_mode", "mm_use_im_start_end")
+IMAGE_GEOMETRY_KEYS = ("image_size", "patch_size")
 
 # Architecture names of heads that generate text.
 GENERATES_TEXT = re.compile(
@@ -60,6 +71,10 @@ IMAGE_ENCODER_TYPES = frozenset({
 REMOTE_CODE_VLM_TYPES = frozenset({
     "internvl_chat",  # OpenGVLab/InternVL2, InternVL2.5, InternVL3
     "minicpmv",  # openbmb/MiniCPM-V-2_6, MiniCPM-o
+    "cogvlm2",  # THUDM/cogvlm2-llama3-chat-19B (also in Studio's curated list)
+    # Native in recent transformers, listed (as Studio does) for the older ones this package allows:
+    "gemma4",  # Gemma 4 (its text-only checkpoints are gemma4_text)
+    "kimi_k25",  # moonshotai/Kimi-K2.5
     "deepseek_vl_v2",  # deepseek-ai/deepseek-vl2
     "multi_modality",  # deepseek-ai/Janus (remote-code format)
     "molmo",  # allenai/Molmo-7B-D
@@ -104,9 +119,13 @@ REMOTE_CODE_VLM_CLASSES = frozenset({
     "Ovis", "KimiVLForConditionalGeneration", "Florence2ForConditionalGeneration",
     "MPLUGOwl2LlamaForCausalLM", "H2OVLChatModel", "NVLM_D", "Eagle2ChatModel",
 })
-# Class-name fragments that only VLM classes carry (Qwen2VL..., InternVLChat..., LlavaNext..., XComposer...).
-VLM_CLASS_FRAGMENT = re.compile(r"(VL(?=[A-Z0-9_]|Chat|For|Model|$)|Llava|LLaVA|XComposer|MiniCPMV|Phi3V"
-                                r"|Vision2Seq|ImageTextToText|VisionText2Text)")
+# Class-name fragments that only VLM classes carry, in any letter case (remote code spells them freely):
+VLM_CLASS_FRAGMENT = re.compile(
+    r"VL(?=[A-Z0-9_]|$)"  # Qwen2VL..., InternVLChat..., Qwen2_5_VL..., DeepseekVLV2...
+    r"|(?i:vl)(?=For|Model|Chat|[0-9_]|$)"  # the same in lower case: Qwen2vlForCausalLM, Internvl_chat
+    r"|(?i:llava|xcomposer|minicpmv|phi3v|vision2seq|imagetexttotext|visiontext2text)"  # LLaVA, InternLM-XC...
+    r"|(?i:[a-z][0-9]+(?:\.[0-9]+)?v)(?=For|Model|Moe|Chat|_|$)"  # "<family><version>v": Llama3v, Phi3V, Glm4v
+)
 # Not here on purpose: "qwen" (Qwen-VL) and "chatglm" (GLM-4V) name text-only checkpoints too; their
 # VLMs are recognised by their `visual` / `vision_config` block (the key rule).
 # Audio-in, text-out models without image input (the registry adds its own; these it may not know).
@@ -172,29 +191,40 @@ class ConfigView:
             if isinstance(nested, dict):
                 yield name, nested
 
+    def maps_auto_class(self, names: tuple[str, ...]) -> str | None:
+        """The first auto_map entry among ``names``, if any."""
+        return next((t for t in self.auto_map_targets if t in names), None)
+
     def generates_text(self) -> bool:
         archs = self.architectures
         if any(GENERATES_TEXT.search(a) for a in archs):
             return True
-        if any(t in ("AutoModelForCausalLM", "AutoModelForVision2Seq", "AutoModelForImageTextToText",
-                     "AutoModelForSeq2SeqLM") for t in self.auto_map_targets):
+        if self.maps_auto_class(TEXT_GENERATING_AUTO_CLASSES):
             return True
         return not archs  # no head named: assume a generator (old remote-code configs omit it)
 
     def only_non_text_heads(self) -> bool:
         archs = self.architectures
+        # A bare `...Model` (the trunk, no head) generates nothing, unless auto_map hands the text
+        # auto classes a generating head for it (ChatGLMModel -> ChatGLMForConditionalGeneration).
+        bare_trunks = all(a.endswith("Model") for a in archs) and not self.maps_auto_class(
+            TEXT_GENERATING_AUTO_CLASSES)
         return bool(archs) and not any(GENERATES_TEXT.search(a) for a in archs) and (
             all(NO_TEXT_HEAD.search(a) for a in archs) or self.model_type in IMAGE_ENCODER_TYPES
-            or all(a.endswith("Model") for a in archs)
+            or bare_trunks
         )
 
 
 @dataclasses.dataclass(frozen=True)
 class Signal:
-    """One row of the table: when ``test`` returns a description, the verdict is ``kind``."""
+    """One row of the table: when ``test`` returns a description, the verdict is ``kind``.
+
+    ``serves`` names the model families the row exists for (documentation, and a test keeps it filled).
+    """
 
     kind: Kind
     test: Callable[[ConfigView], str | None]
+    serves: str
 
 
 def _text_only_checkpoint(c: ConfigView) -> str | None:
@@ -228,6 +258,32 @@ def _vision_key_on_generator(c: ConfigView) -> str | None:
     key = c.vision_key()
     if key is not None and c.generates_text():
         return f"{key} present on a text-generating model"
+    return None
+
+
+def _empty_vision_config_on_generator(c: ConfigView) -> str | None:
+    # `"vision_config": {}`: the vision tower is declared and left to the config class's defaults.
+    # Studio counts any `vision_config` key (its tests model DeepSeek-OCR and Kimi K2.5 this way);
+    # `null` is not a declaration of a tower, so it is no signal here.
+    for where, config in c._configs():
+        if config.get("vision_config") == {} and c.generates_text():
+            key = "vision_config" if where == "" else f"{where}.vision_config"
+            return f"{key} declared (empty) on a text-generating model"
+    return None
+
+
+def _vision_auto_class(c: ConfigView) -> str | None:
+    # remote code registered under a vision-to-text auto class (Salesforce xgen-mm / BLIP-3)
+    target = c.maps_auto_class(VISION_AUTO_CLASSES)
+    return f"auto_map registers {target}" if target else None
+
+
+def _flat_image_keys_on_generator(c: ConfigView) -> str | None:
+    # MiniCPM-V forks that renamed model_type and class: query_num / slice_mode + image_size / patch_size
+    wiring = next((k for k in FLAT_IMAGE_KEYS if c.raw.get(k) is not None), None)
+    geometry = next((k for k in IMAGE_GEOMETRY_KEYS if c.raw.get(k) is not None), None)
+    if wiring and geometry and c.generates_text():
+        return f"image keys {wiring} and {geometry} on a text-generating model"
     return None
 
 
@@ -279,16 +335,20 @@ def _registry_text_only(c: ConfigView) -> str | None:
 
 
 SIGNALS: tuple[Signal, ...] = (
-    Signal(Kind.NOT_VISION, _text_only_checkpoint),
-    Signal(Kind.NOT_VISION, _encoder_without_text_head),
-    Signal(Kind.NOT_VISION, _audio_only),
-    Signal(Kind.VISION, _vision_key_on_generator),
-    Signal(Kind.VISION, _curated_remote_code),
-    Signal(Kind.VISION, _curated_remote_code_class),
-    Signal(Kind.VISION, _registry_type),  # the first row that needs transformers' tables
-    Signal(Kind.VISION, _registry_class),
-    Signal(Kind.VISION, _vlm_class_name),
-    Signal(Kind.NOT_VISION, _registry_text_only),  # last: every vision signal had its chance
+    Signal(Kind.NOT_VISION, _text_only_checkpoint, "Gemma 3 / Llama 4 text-only checkpoints"),
+    Signal(Kind.NOT_VISION, _encoder_without_text_head, "CLIP, SigLIP, ViT, DETR, BERT, vision towers"),
+    Signal(Kind.NOT_VISION, _audio_only, "Whisper, Qwen2-Audio, Voxtral, CSM"),
+    Signal(Kind.VISION, _vision_key_on_generator,
+           "LLaVA, Qwen-VL, Gemma 3, PaliGemma, Pixtral, GLM-4V, CogVLM, Phi-3-vision, xgen-mm"),
+    Signal(Kind.VISION, _empty_vision_config_on_generator, "remote code leaving its tower to defaults"),
+    Signal(Kind.VISION, _vision_auto_class, "Salesforce xgen-mm / BLIP-3"),
+    Signal(Kind.VISION, _flat_image_keys_on_generator, "MiniCPM-V forks"),
+    Signal(Kind.VISION, _curated_remote_code, "InternVL, MiniCPM-V, DeepSeek-VL2, Molmo, CogVLM2..."),
+    Signal(Kind.VISION, _curated_remote_code_class, "InternLM-XComposer2, CogVLM, Moondream..."),
+    Signal(Kind.VISION, _registry_type, "VLMs of the installed transformers"),  # first row needing its tables
+    Signal(Kind.VISION, _registry_class, "fine-tunes of those VLMs with a renamed model_type"),
+    Signal(Kind.VISION, _vlm_class_name, "forks of VL / LLaVA / MiniCPM-V / Phi-3-V classes, any case"),
+    Signal(Kind.NOT_VISION, _registry_text_only, "Llama, Qwen, Mistral, Gemma 2...: text only"),  # last
 )
 
 
