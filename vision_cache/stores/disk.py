@@ -4,6 +4,9 @@ Guarantees, on top of :mod:`.base`:
 
 - Values are JSON text in SQLite; :class:`JSONOnlyDisk` refuses to unpickle anything, so a
   planted pickle in a shared folder is treated as a corrupt entry (skipped), never executed.
+- Values are never files: nothing outside SQLite is read, stat'ed or removed because of store
+  contents (a planted row naming ``../../x`` or ``/x`` as its value file is a bad entry, and
+  deleting, replacing or expiring it removes the row only).
 - Nothing is evicted: diskcache's eviction is off, so a ``vision`` verdict stays until purged.
 - The folder is created 0700 and the secret file 0600. Concurrent first opens are retried
   (diskcache issue #85, "database is locked" while the schema is created).
@@ -21,9 +24,10 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import diskcache
-from diskcache.core import MODE_RAW, MODE_TEXT
+from diskcache.core import MODE_RAW
 
 from .._log import logger
 from .base import Store, StoreError, decode_json
@@ -35,7 +39,14 @@ _OPEN_ATTEMPTS = 20
 
 
 class JSONOnlyDisk(diskcache.Disk):
-    """diskcache serialisation restricted to str keys and JSON values; never pickles or unpickles."""
+    """diskcache serialisation restricted to str keys and JSON values; never pickles or unpickles.
+
+    Values are always inline in SQLite: this disk never writes a value file. So a row whose
+    ``filename`` column is set was planted (it may name any path: ``../../x``, ``/etc/x``, a FIFO),
+    and nothing it names is ever opened, stat'ed or removed: :meth:`fetch` refuses the entry (a
+    bad entry: ``get`` raises, ``scan`` skips it) and :meth:`remove` does nothing, so deleting,
+    replacing, expiring or culling such a row drops the row only.
+    """
 
     def put(self, key):
         if type(key) is not str:
@@ -56,13 +67,22 @@ class JSONOnlyDisk(diskcache.Disk):
         return 0, MODE_RAW, None, text
 
     def fetch(self, mode, filename, value, read):
+        if filename is not None:
+            raise ValueError("refusing an entry that names a value file (vision_cache never writes one)")
         if mode == MODE_RAW and type(value) is int:
             return value
         if mode == MODE_RAW and type(value) is str:
             return decode_json(value)
-        if mode == MODE_TEXT and filename:
-            return decode_json(super().fetch(mode, filename, value, False))
         raise ValueError("refusing a non-JSON value (possibly a pickle) in the store")
+
+    def remove(self, file_path):
+        """Remove nothing. diskcache calls this with a row's ``filename`` (joined to the store folder,
+        then it removes the emptied parent folders) when the row is deleted, replaced, expired or
+        culled; our rows never have one, so any name here comes from a planted row."""
+        return None
+
+    def filename(self, key=diskcache.core.UNKNOWN, value=diskcache.core.UNKNOWN):
+        raise TypeError("file values are not supported")
 
 
 class DiskStore(Store):
@@ -227,13 +247,8 @@ class DiskStore(Store):
         secret = os.path.join(self.directory, SECRET_FILE)
         if os.path.exists(secret) and os.stat(secret).st_mode & 0o077:
             problems.append(f"{secret} is readable by others (expected mode 600)")
-        import warnings
-
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                self._run(lambda cache: cache.check())
-            problems.extend(str(w.message) for w in caught)
+            problems.extend(self._run(lambda cache: _database_problems(cache.directory)))
         except StoreError as exc:
             problems.append(str(exc))
         return problems
@@ -252,6 +267,26 @@ class DiskStore(Store):
         if self._cache is not None and self._pid == os.getpid():
             self._cache.close()
         self._cache = None
+
+
+def _database_problems(directory: str) -> list[str]:
+    """SQLite's integrity check, and rows naming a value file (planted: we never write one).
+
+    diskcache's own ``Cache.check`` is not used: it stats every path such a row names, wherever it
+    points, and reports our secret file as an unknown file.
+    """
+    path = os.path.join(directory, diskcache.core.DBNAME)
+    db = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=10)
+    try:
+        problems = [f"{path}: integrity check: {message}"
+                    for (message,) in db.execute("PRAGMA integrity_check").fetchall() if message != "ok"]
+        (planted,) = db.execute("SELECT COUNT(*) FROM Cache WHERE filename IS NOT NULL").fetchone()
+    finally:
+        db.close()
+    if planted:
+        problems.append(f"{path}: {planted} entries name a value file, which vision_cache never writes "
+                        "(planted?); they are ignored, and purging them removes no file")
+    return problems
 
 
 def _read_or_create_secret(path: str) -> bytes:
