@@ -3,9 +3,10 @@
 In-process, :func:`probe_in_process` imports the installed transformers' config tables (a second
 or two, on a miss only). With ``sidecar_python`` set (another venv's python, e.g. one with a
 newer transformers), :func:`probe_in_sidecar` runs :mod:`.probe` there instead, with a timeout:
-the config goes in on standard input, never a token, and the command line holds only the two
-paths. A timeout, a crash or unreadable output raises :class:`~.failures.SidecarError` (so the
-verdict is ``unknown`` and nothing is stored).
+the config goes in on standard input, the command line holds only the two paths, and the
+environment is an allow-list (:data:`SIDECAR_ENVIRONMENT`): no token, Redis URL or cloud key.
+A timeout, a crash or unreadable output raises :class:`~.failures.SidecarError` (so the verdict
+is ``unknown`` and nothing is stored).
 """
 
 from __future__ import annotations
@@ -26,9 +27,32 @@ def probe_in_process(config: dict) -> dict:
     return probe(config)
 
 
+#: The only variables a sidecar inherits (plus ``LC_*``): enough to start an interpreter (library
+#: path, temp folder, locale; SYSTEMROOT on Windows) and for transformers to find its home folder.
+#: Everything else stays behind: the Redis URL, Hub tokens, cloud keys. ``PYTHON*`` would be
+#: ignored anyway (``-I``), and no HF_* variable is needed since the sidecar never touches the network.
+SIDECAR_ENVIRONMENT = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TMPDIR", "TEMP", "TMP",
+    "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "USERPROFILE",
+})
+SIDECAR_SETTINGS = {  # set by us, whatever the caller's environment says
+    "TRANSFORMERS_VERBOSITY": "error",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+}
+
+
+def sidecar_environment(environ=None) -> dict[str, str]:
+    """The environment a sidecar runs with: the allow-listed part of ``environ`` (default: ours)."""
+    environ = os.environ if environ is None else environ
+    env = {k: v for k, v in environ.items() if k in SIDECAR_ENVIRONMENT or k.startswith("LC_")}
+    env.update(SIDECAR_SETTINGS)
+    return env
+
+
 def probe_in_sidecar(config: dict, python: str, timeout: float) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"))}
-    env["TRANSFORMERS_VERBOSITY"] = "error"
+    env = sidecar_environment()
     try:
         done = subprocess.run([python, "-I", PROBE_SCRIPT], input=json.dumps(config).encode("utf-8"),
                               capture_output=True, timeout=timeout, env=env, check=False)

@@ -10,11 +10,13 @@ The metadata is read with the ``gguf`` package, imported on a miss only.
 from __future__ import annotations
 
 import os
+import tempfile
 
 from ..verdict import Kind
 
 VISION_KEY = "clip.has_vision_encoder"  # gguf.Keys.Clip.HAS_VISION_ENCODER
 AUDIO_KEY = "clip.has_audio_encoder"  # gguf.Keys.Clip.HAS_AUDIO_ENCODER
+PROJECTOR_HEADER_BYTES = 1 << 20  # the metadata fits easily; same as read from the Hub (hub.GGUF_HEADER_READ)
 
 
 def is_projector_name(name: str) -> bool:
@@ -25,17 +27,35 @@ def is_projector_name(name: str) -> bool:
 def projector_capabilities(path: str) -> dict[str, bool]:
     """``{"vision": bool, "audio": bool}`` from a projector's metadata.
 
+    Only the first :data:`PROJECTOR_HEADER_BYTES` of a regular file are read (as much as is
+    downloaded from a Hub projector, so local and Hub files are judged alike); a FIFO, a device
+    or a socket is refused unread.
+
     Raises:
-        ValueError: the file is not a readable GGUF.
+        ValueError: the file is not a regular, readable GGUF.
         ImportError: the optional ``gguf`` package is missing (the verdict is then ``unknown``).
     """
     from gguf import GGUFReader  # ImportError -> unknown, never stored (pip install 'vision_cache[gguf]')
 
-    try:
-        reader = GGUFReader(path, "r")
-    except Exception as exc:  # the reader raises many types on a malformed file
-        raise ValueError(f"not a readable GGUF file: {type(exc).__name__}") from None
-    return {"vision": _bool_field(reader, VISION_KEY), "audio": _bool_field(reader, AUDIO_KEY)}
+    from .local import read_regular
+
+    read = read_regular(path, PROJECTOR_HEADER_BYTES)
+    if read is None:
+        raise ValueError("not a readable regular file")
+    head = bytearray(read[1])
+    if head[:4] == b"GGUF" and len(head) >= 24:
+        head[8:16] = bytes(8)  # tensor_count := 0: the reader stops after the metadata, which is all we read
+    with tempfile.TemporaryDirectory(prefix="vision_cache-gguf-") as tmp:
+        copy = os.path.join(tmp, "header.gguf")
+        with open(copy, "wb") as fh:
+            fh.write(head)
+        try:
+            reader = GGUFReader(copy, "r")
+        except Exception as exc:  # the reader raises many types on a malformed file
+            raise ValueError(f"not a readable GGUF file: {type(exc).__name__}") from None
+        capabilities = {"vision": _bool_field(reader, VISION_KEY), "audio": _bool_field(reader, AUDIO_KEY)}
+        del reader  # unmap the copy before its folder is removed
+    return capabilities
 
 
 def judge_projectors(projectors: list[tuple[str, str]], require_image: bool = True) -> tuple[Kind, str]:
@@ -62,11 +82,10 @@ def judge_projectors(projectors: list[tuple[str, str]], require_image: bool = Tr
 
 def judge_gguf_local(path: str, require_image: bool = True) -> tuple[Kind, str]:
     """A local ``.gguf`` file (its folder's projectors count) or a folder of GGUF files."""
+    from .local import listdir
+
     folder = path if os.path.isdir(path) else os.path.dirname(path)
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        names = []
+    names = listdir(folder)
     projectors = [(n, os.path.join(folder, n)) for n in names if is_projector_name(n)]
     return judge_projectors(projectors, require_image)
 
