@@ -53,7 +53,7 @@ OPERATIONS = {
     "overwrite": lambda store: store.set("victim", "new", None),
     "add-over-expired": lambda store: store.add("victim", "new", None),
     "compare-and-delete": lambda store: store.compare_and_delete("victim", {"ok": True}),
-    "clear": lambda store: store.clear(),
+    "purge-all": lambda store: [store.delete(key) for key, _, _ in list(store.scan())],
     "expire": lambda store: store.expire(),
     "cull-on-another-write": lambda store: [store.set(f"other-{i}", i, None) for i in range(3)],
     "get": lambda store: store.get("victim"),

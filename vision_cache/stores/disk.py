@@ -24,7 +24,6 @@ Guarantees, on top of :mod:`.base`:
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import sqlite3
