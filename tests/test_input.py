@@ -33,9 +33,11 @@ def test_invalid_repo_ids_raise_a_value_error_and_write_nothing(hub, make_cache,
 
 
 @pytest.mark.parametrize("name", [None, 42, b"org/name", ["org/name"], object()], ids=repr)
-def test_non_string_names_raise(make_cache, name):
+def test_non_string_names_raise_from_lookup_and_answer_false_from_the_drop_in(make_cache, name):
+    cache = make_cache()
     with pytest.raises(InvalidModelNameError, match="must be a str"):
-        make_cache().is_vision_model(name)
+        cache.lookup(name)
+    assert cache.is_vision_model(name) is False  # Studio's contract: never raises
 
 
 def test_a_path_that_does_not_exist_is_a_clear_error(make_cache, tmp_path):

@@ -79,7 +79,7 @@ def test_adding_an_image_projector_later_changes_the_answer(make_cache, tmp_path
     write_projector(tmp_path / "mmproj-F16.gguf", vision=True, audio=False)
     verdict = cache.lookup(str(weights))
     assert (verdict.kind, verdict.source) == (Kind.VISION, Source.DETECTED)
-    assert verdict.evidence == "projector mmproj-F16.gguf accepts images"
+    assert verdict.evidence == "projector mmproj-F16.gguf accepts images (weights model-Q4_K_M.gguf)"
     assert cache.lookup(str(tmp_path)).kind is Kind.VISION  # the folder too
 
 
@@ -96,11 +96,12 @@ def test_an_omni_projector_counts(make_cache, tmp_path):
     assert make_cache().lookup(str(tmp_path)).kind is Kind.VISION
 
 
-def test_a_broken_projector_is_not_vision_with_evidence(make_cache, tmp_path):
+def test_an_unreadable_projector_counts_as_image_capable_with_evidence(make_cache, tmp_path):
+    """Studio's rule: a projector the reader cannot open (or that declares nothing) may carry images."""
     write_text_model(tmp_path / "model.gguf")
     (tmp_path / "mmproj-broken.gguf").write_bytes(b"GGUF garbage")
     verdict = make_cache().lookup(str(tmp_path))
-    assert verdict.kind is Kind.NOT_VISION and "unreadable" in verdict.evidence
+    assert verdict.kind is Kind.VISION and "unreadable" in verdict.evidence
 
 
 def _gguf_repo_files(tmp_path, projector: str | None) -> dict[str, bytes]:

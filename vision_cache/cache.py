@@ -27,7 +27,16 @@ from typing import Any
 from .ledger import Entry, Ledger, open_ledger
 from .memory_tier import MemoryTier
 from .settings import Settings, hub_offline
-from .target import LOCAL, Target, effective_token, is_commit_sha, parse_revision, parse_subject
+from .target import (
+    LOCAL,
+    Target,
+    effective_token,
+    is_commit_sha,
+    parse_gguf_variant,
+    parse_revision,
+    parse_subject,
+    same_subject,
+)
 from .verdict import Kind, Source, Verdict
 
 Seconds = float | timedelta
@@ -119,19 +128,36 @@ class VisionCache:
     # -- the public API --------------------------------------------------------------------------
 
     def is_vision_model(self, model_name: str, hf_token: str | None = None, local_files_only: bool = False,
-                        revision: str | None = None) -> bool:
-        """True only if the model is a vision-language model (Studio's signature; see :mod:`.studio`)."""
-        return self.lookup(model_name, hf_token, local_files_only, revision).is_vision
+                        revision: str | None = None, gguf_variant: str | None = None,
+                        require_image: bool = True) -> bool:
+        """Unsloth Studio's ``is_vision_model``, with its whole signature and contract: True only for a
+        vision-language model; never raises (bad input, like any failure, answers False with a log line).
+
+        ``gguf_variant`` picks the quant of a local GGUF folder a load would open; ``require_image=False``
+        asks only whether a local GGUF model has a projector at all. Both are ignored for Hub repos, as
+        Studio ignores them. See docs/studio.md.
+        """
+        try:
+            return self.lookup(model_name, hf_token, local_files_only, revision, gguf_variant=gguf_variant,
+                               require_image=require_image).is_vision
+        except Exception as exc:  # Studio's contract: a bool for any input
+            from ._log import logger
+
+            logger().warning("vision_cache: is_vision_model(%s) answers False: %s: %s", _shown(model_name),
+                             type(exc).__name__, exc)
+            return False
 
     def lookup(self, model_name: str, hf_token: str | None = None, local_files_only: bool = False,
-               revision: str | None = None) -> Verdict:
+               revision: str | None = None, *, gguf_variant: str | None = None,
+               require_image: bool = True) -> Verdict:
         """The verdict for ``model_name`` at ``revision``, from memory or the store if possible, else detected.
 
         Raises:
-            InvalidModelNameError, InvalidRevisionError, InvalidTokenError, LocalModelNotFoundError:
-            bad input (nothing is written). Store, Redis and Hub failures never raise.
+            InvalidModelNameError, InvalidRevisionError, InvalidTokenError, InvalidVariantError,
+            LocalModelNotFoundError: bad input (nothing is read or written). Store, Redis and Hub
+            failures never raise.
         """
-        target = self._target(model_name, hf_token, local_files_only, revision)  # 1. parse
+        target = self._target(model_name, hf_token, local_files_only, revision, gguf_variant, require_image)  # 1.
         verdict = self._memory.get(target)  # 2. memory tier
         if verdict is not None:
             self.ledger.count("hits_memory")
@@ -155,11 +181,13 @@ class VisionCache:
 
     # -- the pipeline's steps ------------------------------------------------------------------------
 
-    def _target(self, model_name: object, hf_token: object, local_files_only: object, revision: object) -> Target:
+    def _target(self, model_name: object, hf_token: object, local_files_only: object, revision: object,
+                gguf_variant: object = None, require_image: object = True) -> Target:
         subject = parse_subject(model_name)
         parsed_revision = parse_revision(revision)
+        variant = parse_gguf_variant(gguf_variant)
         if subject.is_local:
-            return Target(subject, parsed_revision, LOCAL, None, True)
+            return Target(subject, parsed_revision, LOCAL, None, True, variant, bool(require_image))
         token = effective_token(hf_token)
         offline = bool(local_files_only) or hub_offline()
         return Target(subject, parsed_revision, self.ledger.scope(token), token, offline)
@@ -170,7 +198,7 @@ class VisionCache:
         if target.subject.is_local:
             from .detect.local import content_digest
 
-            return content_digest(target.subject.name)
+            return content_digest(target.subject.name, target.gguf_variant, target.require_image)
         return target.revision if is_commit_sha(target.revision) else None
 
     def _detect(self, target: Target, version: str | None) -> Verdict:
@@ -185,6 +213,8 @@ class VisionCache:
             return self.ledger.record(target, None, resolution.kind, resolution.evidence)
         sha = resolution.sha
         assert sha is not None
+        if resolution.repo_id and same_subject(resolution.repo_id, target.subject):  # report the Hub's casing
+            target = target._replace(subject=target.subject._replace(name=resolution.repo_id))
         if version is None or resolution.stale:  # e.g. "main" moved to a commit already judged
             known = self.ledger.verdict_at(target, sha, Source.STALE if resolution.stale else Source.STORE)
             if known is not None:
@@ -207,7 +237,8 @@ class VisionCache:
             subject=target.subject.name, commit_sha=sha, revision=target.revision, token=target.token,
             offline=target.offline, files=files,
             local_path=target.subject.name if target.subject.is_local else None,
-            timeout=max(timeout, 0.05), hf_cache_dir=hf_cache_dir,
+            timeout=max(timeout, 0.05), hf_cache_dir=hf_cache_dir, gguf_variant=target.gguf_variant,
+            require_image=target.require_image,
         )
         return run_detector(self.detector, request)
 
@@ -258,3 +289,9 @@ class VisionCache:
 
     def __repr__(self) -> str:
         return f"VisionCache(store={self.ledger.store!r})"
+
+
+def _shown(model_name: object) -> str:
+    """``model_name`` for a log line: quoted, bounded, control characters escaped."""
+    text = repr(model_name) if isinstance(model_name, str) else f"<{type(model_name).__name__}>"
+    return text if len(text) <= 100 else text[:100] + "..."

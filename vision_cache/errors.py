@@ -42,6 +42,10 @@ class InvalidRevisionError(VisionCacheError, ValueError):
     """The revision is not a usable git revision name or commit sha. Fix the argument."""
 
 
+class InvalidVariantError(VisionCacheError, ValueError):
+    """The ``gguf_variant`` argument is not a quant name (``Q4_K_M``). Fix the argument."""
+
+
 class InvalidTokenError(VisionCacheError, ValueError):
     """The ``hf_token`` argument is not a string (or None). Fix the argument.
 

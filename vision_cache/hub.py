@@ -34,6 +34,7 @@ class RepoState:
     commit_sha: str
     files: tuple[str, ...]
     gated: bool  # a gated repo's metadata is public: access must be confirmed on a file (see confirm_access)
+    repo_id: str | None = None  # the repo id as the Hub spells it (its casing)
 
 
 GGUF_HEADER_READ = 1 << 20  # a projector's metadata fits easily; its weights are never downloaded
@@ -71,7 +72,8 @@ class HfHubClient:
             info = HfApi().model_info(repo_id, revision=revision, token=token or False, timeout=timeout)
             if not info.sha:
                 raise ConnectionError("the Hub answered without a commit sha")
-            return RepoState(info.sha, tuple(s.rfilename for s in info.siblings or ()), bool(info.gated))
+            return RepoState(info.sha, tuple(s.rfilename for s in info.siblings or ()), bool(info.gated),
+                             info.id if isinstance(info.id, str) else None)
 
         return bounded(call, timeout)
 
@@ -184,6 +186,7 @@ class MemoryHub:
         self.gated: dict[str, set[str]] = {}  # repo -> tokens allowed
         self.private: dict[str, set[str]] = {}  # repo -> tokens allowed (others: not found)
         self.cached_refs: dict[tuple[str, str], str] = {}  # (repo, revision) -> sha in the "HF cache"
+        self.names: dict[str, str] = {}  # repo (lower-case) -> the id as added (the Hub's casing)
         self.failure: BaseException | None = None  # raised by every networked call while set
         self.calls: list[tuple[str, str]] = []  # (method, repo id)
         self._lock = threading.Lock()
@@ -196,6 +199,7 @@ class MemoryHub:
         digest = hashlib.sha1(repr((repo_id, sorted(files.items()), len(self.files))).encode()).hexdigest()
         with self._lock:
             self.repos.setdefault(key, {})[revision] = digest
+            self.names[key] = repo_id
             self.files[(key, digest)] = dict(files)
             if gated_for is not None:
                 self.gated[key] = set(gated_for)
@@ -237,7 +241,7 @@ class MemoryHub:
         sha = refs.get(revision) or next((s for s in refs.values() if s == revision), None)
         if sha is None:
             raise self._error("RevisionNotFoundError", f"{revision} not found")
-        return RepoState(sha, tuple(sorted(self.files[(key, sha)])), key in self.gated)
+        return RepoState(sha, tuple(sorted(self.files[(key, sha)])), key in self.gated, self.names[key])
 
     def confirm_access(self, repo_id: str, state: RepoState, token: str | None, timeout: float) -> None:
         key = self._call("confirm_access", repo_id)

@@ -32,6 +32,7 @@ class Resolution(NamedTuple):
     evidence: str = ""  # why (for denied/unknown), or why the answer is stale
     stale: bool = False  # resolved without the Hub: the answer is marked stale
     vouched: bool = True  # access for this scope is established: a stale answer may be stored
+    repo_id: str | None = None  # the repo id as the Hub spells it, when the Hub answered
 
 
 class Resolver:
@@ -57,7 +58,7 @@ class Resolver:
             return self._without_hub(target, evidence)
         if not is_commit_sha(target.revision):
             self.ledger.write_alias(target, target.revision, state.commit_sha)
-        return Resolution(state.commit_sha, state.files)
+        return Resolution(state.commit_sha, state.files, repo_id=state.repo_id)
 
     def _without_hub(self, target: Target, reason: str) -> Resolution:
         """No Hub: an explicit sha, an alias resolved earlier for this scope, or the HF cache's refs/."""

@@ -30,6 +30,24 @@ def default_cache() -> VisionCache:
 
 
 def is_vision_model(model_name: str, hf_token: str | None = None, local_files_only: bool = False,
-                    revision: str | None = None) -> bool:
-    """Drop-in for Unsloth Studio's ``is_vision_model``, answered from the default cache."""
-    return default_cache().is_vision_model(model_name, hf_token, local_files_only, revision)
+                    revision: str | None = None, gguf_variant: str | None = None, require_image: bool = True) -> bool:
+    """Drop-in for Unsloth Studio's ``is_vision_model``, answered from the default cache.
+
+    Studio's whole signature and contract: True only for a vision-language model; never raises. Bad
+    input, a bad ``VISION_CACHE_*`` setting, a broken store or a failing Hub answer False with a log
+    line; a transient failure is not remembered (the next call asks again).
+    """
+    cache = _cache_or_none()
+    if cache is None:
+        return False
+    return cache.is_vision_model(model_name, hf_token, local_files_only, revision, gguf_variant, require_image)
+
+
+def _cache_or_none() -> VisionCache | None:
+    try:
+        return default_cache()
+    except Exception as exc:  # e.g. ConfigurationError from the environment: Studio's drop-ins never raise
+        from ._log import logger
+
+        logger().error("vision_cache: cannot build the default cache, answering False: %s", exc)
+        return None

@@ -12,7 +12,13 @@ import sys
 import time
 from typing import NamedTuple
 
-from .errors import InvalidModelNameError, InvalidRevisionError, InvalidTokenError, LocalModelNotFoundError
+from .errors import (
+    InvalidModelNameError,
+    InvalidRevisionError,
+    InvalidTokenError,
+    InvalidVariantError,
+    LocalModelNotFoundError,
+)
 from .verdict import SHA_RE
 
 ANONYMOUS = "anonymous"
@@ -47,6 +53,8 @@ class Target(NamedTuple):
     scope: str  # "anonymous", "local" or "token:<keyed fingerprint>"
     token: str | None  # the effective token; never stored, logged or shown
     offline: bool  # local_files_only, HF_HUB_OFFLINE, or a local subject
+    gguf_variant: str | None = None  # local GGUF folders: the quant a load would open
+    require_image: bool = True  # GGUF: a projector must accept images (False: any projector)
 
 
 def parse_subject(model_name: object) -> Subject:
@@ -119,6 +127,21 @@ def parse_revision(revision: object) -> str:
     if ".." in revision or revision.startswith("/") or revision.endswith((".lock", "/")):
         raise InvalidRevisionError(f"{_shorten(revision)!r} is not a valid git revision")
     return revision
+
+
+def parse_gguf_variant(variant: object) -> str | None:
+    """A GGUF quant name (``Q4_K_M``, ``UD-Q4_K_XL``, ``IQ4_XS-3.53bpw``), or None.
+
+    Raises:
+        InvalidVariantError: not a str, or not a plain name (a path, control characters, too long).
+    """
+    if variant is None:
+        return None
+    if not isinstance(variant, str):
+        raise InvalidVariantError(f"gguf_variant must be a str or None, not {type(variant).__name__}")
+    if not variant or len(variant) > 128 or not variant.isprintable() or any(c in variant for c in "/\\\0"):
+        raise InvalidVariantError(f"gguf_variant {_shorten(variant)!r} is not a quant name")
+    return variant
 
 
 def is_commit_sha(revision: str) -> bool:

@@ -40,6 +40,8 @@ class DetectionRequest(NamedTuple):
     local_path: str | None = None  # set for local files and folders
     timeout: float = 10.0  # seconds the detector may spend on the Hub
     hf_cache_dir: str | None = None  # the HF hub cache to read from (default: HF_HUB_CACHE)
+    gguf_variant: str | None = None  # local GGUF folders: the quant a load would open (e.g. "Q4_K_M")
+    require_image: bool = True  # GGUF: a projector must accept images (False: any projector counts)
 
 
 class Detection(NamedTuple):
@@ -92,7 +94,7 @@ class DefaultDetector:
 
     def __call__(self, request: DetectionRequest) -> Detection:
         if request.local_path is not None:
-            return self._local(request.local_path)
+            return self._local(request)
         gguf = [f for f in request.files if f.lower().endswith(".gguf")]
         if request.files and "config.json" not in request.files:
             if gguf:
@@ -130,20 +132,23 @@ class DefaultDetector:
         answer = probe_in_process(config)  # a broken transformers raises: unknown, never stored
         return Detection(*judge_probe(answer, view.model_type or None, view.generates_text(), ""))
 
-    def _local(self, path: str) -> Detection:
+    def _local(self, request: DetectionRequest) -> Detection:
         import os
 
-        from .gguf_rules import judge_gguf_local
-        from .local import MAX_CONFIG_BYTES, listdir
+        from .gguf_rules import judge_gguf_local, select_local
+        from .local import MAX_CONFIG_BYTES, read_regular
 
-        if path.lower().endswith(".gguf") or (os.path.isdir(path) and any(
-                n.lower().endswith(".gguf") for n in listdir(path))):
-            return Detection(*judge_gguf_local(path, self.gguf_require_image))
-        config = os.path.join(path, "config.json")
-        if not os.path.isfile(config):
-            return Detection(Kind.NOT_VISION, "no config.json in the folder")
-        with open(config, "rb") as fh:
-            return self.judge_config_bytes(fh.read(MAX_CONFIG_BYTES))
+        path = request.local_path or ""
+        selection = select_local(path, request.gguf_variant)
+        if selection is not None:
+            return Detection(*judge_gguf_local(selection, request.require_image and self.gguf_require_image))
+        if not os.path.isdir(path):
+            return Detection(Kind.NOT_VISION, "not a GGUF weight file, nor a folder with a config.json")
+        read = read_regular(os.path.join(path, "config.json"), MAX_CONFIG_BYTES)
+        if read is None:
+            found = " for that quant" if request.gguf_variant else ""
+            return Detection(Kind.NOT_VISION, f"no GGUF weights{found} and no config.json in the folder")
+        return self.judge_config_bytes(read[1])
 
     def _hub_gguf(self, request: DetectionRequest, gguf_files: list[str]) -> Detection:
         """A Hub repo of GGUF files: vision when one of its projectors accepts images."""
