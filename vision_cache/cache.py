@@ -206,6 +206,7 @@ class VisionCache:
         if target.subject.is_local:
             assert version is not None
             kind, evidence = self._run_detector(target, version, (), self.settings.hub_timeout)
+            self.ledger.count("detections")
             return self.ledger.record(target, version, kind, evidence)
         deadline = time.monotonic() + self.settings.hub_timeout  # one budget for the whole cold lookup
         resolution = self.resolver.resolve(target, deadline)  # 5. resolve

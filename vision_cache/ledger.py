@@ -28,11 +28,13 @@ Key layout (fields joined by ``\\x1f``, which no accepted name, revision or scop
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -219,6 +221,7 @@ class Ledger:
         self._pending_counts: dict[str, int] = {}
         self._counts_lock = threading.Lock()
         self._last_flush = time.monotonic()
+        _live.add(self)
 
     @property
     def fingerprint(self) -> str:
@@ -526,6 +529,16 @@ class Ledger:
     def close(self) -> None:
         self.flush_counts()
         self.store.close()
+
+
+_live: weakref.WeakSet[Ledger] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    """Counts still pending when the interpreter exits reach the store (never raises)."""
+    for ledger in list(_live):
+        ledger.flush_counts()
 
 
 def open_ledger(settings: Settings, fingerprint: Callable[[], str]) -> Ledger:
