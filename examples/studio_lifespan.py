@@ -83,7 +83,9 @@ async def main() -> None:
     from vision_cache import VisionCache
 
     store = VisionCache()
-    print(f"{len(store.entries())} verdicts in the shared store, each detected once for all {len(tasks)} asks")
+    stored = [e for e in store.entries(question="vision") if e.verdict.subject in models or e.verdict.subject in
+              [m.lower() for m in models]]
+    print(f"{len(stored)} verdicts in the shared store, each detected once for all {len(tasks)} asks")
     store.close()
 
 

@@ -358,7 +358,10 @@ print(json.dumps(out))
 """
 
 
-def test_warm_start_from_local_hf_cache_needs_no_request_and_serves_new_processes(hub, tmp_path, procs):
+def test_warm_start_from_local_hf_cache_needs_no_request_and_new_processes_only_confirm_access(
+        hub, tmp_path, procs):
+    """Warm start reads files only. A new process then confirms access with one model_info per model
+    (the HF cache proves content, not access) and reads no config.json: the warm verdict is adopted."""
     models = [VLM, TEXT_LLM, AUDIO]
     hf_cache = tmp_path / "hf-cache"
     shas = _populate_hf_cache(hub, hf_cache, models)
@@ -367,10 +370,13 @@ def test_warm_start_from_local_hf_cache_needs_no_request_and_serves_new_processe
     env = {"HF_HUB_CACHE": str(hf_cache)}
     report = json.loads(finish(spawn(procs, WARM_WORKER, str(store), str(hf_cache), env=env), 60))
     assert hub.count() == 0, hub.requests
-    assert (report["snapshots"], report["detected"], report["failed"], report["aliases"]) == (3, 3, 0, 3), report
+    assert (report["snapshots"], report["detected"], report["failed"]) == (3, 3, 0), report
     answers = json.loads(finish(spawn(procs, LOOKUP_WORKER, str(store), json.dumps(models), env=env), 60))
-    assert hub.count() == 0, hub.requests
     assert answers == {m: [EXPECTED[m], "store", shas[m]] for m in models}
+    assert hub.count(path_contains="config.json") == 0, hub.requests
+    assert hub.count() == len(models), hub.requests  # one model_info each: access confirmed
+    again = json.loads(finish(spawn(procs, LOOKUP_WORKER, str(store), json.dumps(models), env=env), 60))
+    assert again == answers and hub.count() == len(models)  # adopted for this scope: no more requests
 
 
 def test_warm_start_honours_hf_cache_dir_argument(hub, tmp_path, disk_cache):
@@ -424,7 +430,7 @@ def test_interrupted_warm_leaves_a_consistent_store(hub, tmp_path):
             assert not key.startswith("lease\x1f"), f"a lease survived the interrupt: {key!r}"
             if key.startswith("alias\x1f"):
                 assert len(record["sha"]) == 40 and record["fresh_until"] > time.time()
-        assert len(cache.entries()) == len(verdicts)
+        assert len(cache.entries(question="vision")) == len(verdicts)
         done = {e.verdict.subject for e in cache.entries()}
         expected = {m["repo_id"]: m["expected"] for m in manifest()}
         for subject in done:
@@ -455,7 +461,7 @@ def test_cli_ls_stats_purge_migrate(hub, tmp_path, disk_cache, procs):
 
     listed = cli("ls", "--json", *d)
     assert listed.returncode == 0, listed.stderr
-    rows = json.loads(listed.stdout)
+    rows = [r for r in json.loads(listed.stdout) if r["question"] == "vision"]  # (the model card answered embedding too)
     assert sorted((r["subject"], r["kind"]) for r in rows) == sorted([(VLM, "vision"), (TEXT_LLM, "not_vision")])
     assert all(len(r["version"]) == 40 and r["scope"].startswith("anonymous") for r in rows)
 
@@ -465,7 +471,7 @@ def test_cli_ls_stats_purge_migrate(hub, tmp_path, disk_cache, procs):
     counters = payload["counters"]
     assert counters["hits_memory"] + counters["hits_store"] + counters["misses"] == 8, counters
     assert counters["hits_store"] >= 4 and 2 <= counters["misses"] <= 4, counters
-    assert payload["entries"] == {"vision": 1, "not_vision": 1, "denied": 0}
+    assert payload["entries"]["vision"] == {"vision": 1, "not_vision": 1}
     assert payload["aliases"] == 2
 
     cache = disk_cache(store, denied_ttl=0.3)
@@ -477,16 +483,18 @@ def test_cli_ls_stats_purge_migrate(hub, tmp_path, disk_cache, procs):
     assert cache.lookup("nobody/not-there").source is Source.DETECTED  # the expired denial was dropped
     denied = cli("purge", "--denied", "--json", *d)
     assert denied.returncode == 0 and json.loads(denied.stdout)["removed"] == 1, denied
-    assert {e.verdict.kind for e in cache.entries()} == {Kind.VISION, Kind.NOT_VISION}
+    assert {e.verdict.kind for e in cache.entries(question="vision")} == {Kind.VISION, Kind.NOT_VISION}
 
     purged = cli("purge", "--model", VLM.upper(), "--json", *d)  # case-insensitive, like the Hub
-    assert purged.returncode == 0 and json.loads(purged.stdout)["removed"] == 2, purged  # verdict + alias
-    assert [e.verdict.subject for e in cache.entries()] == [TEXT_LLM]
+    # every question's verdict + the alias
+    assert purged.returncode == 0 and json.loads(purged.stdout)["removed"] == 3, purged
+    assert {e.verdict.subject for e in cache.entries()} == {TEXT_LLM}
 
     everything = cli("purge", "--all", "--json", *d)
     assert everything.returncode == 0 and json.loads(everything.stdout)["removed"] >= 2, everything
     assert json.loads(cli("ls", "--json", *d).stdout) == []
-    assert json.loads(cli("stats", "--json", *d).stdout)["entries"] == {"vision": 0, "not_vision": 0, "denied": 0}
+    assert json.loads(cli("stats", "--json", *d).stdout)["entries"] == {"vision": {}, "audio_type": {},
+                                                                       "embedding": {}}
 
     from vision_cache.migrate import latest_version
 

@@ -97,4 +97,4 @@ def test_ls_skips_keys_we_did_not_write(hub, make_cache):
     cache.lookup(VLM)
     key = next(k for k, _, _ in cache.store.scan("verdict"))
     cache.store.set(key + "\x1fextra", next(v for _, v, _ in cache.store.scan("verdict")), None)
-    assert [e.verdict.subject for e in cache.entries()] == [VLM]
+    assert [e.verdict.subject for e in cache.entries(question="vision")] == [VLM]

@@ -173,7 +173,7 @@ def test_cli_works_on_redis(hub, tmp_path, prefix):
     assert json.loads(detect.stdout)[0]["kind"] == "vision"
     listed = subprocess.run([sys.executable, "-m", "vision_cache.cli", "ls", "--json", *env_args], capture_output=True,
                             text=True, env=env, check=True)
-    assert [row["subject"] for row in json.loads(listed.stdout)] == [VLM]
+    assert [row["subject"] for row in json.loads(listed.stdout) if row["question"] == "vision"] == [VLM]
     migrate = subprocess.run([sys.executable, "-m", "vision_cache.cli", "migrate", "--check", *env_args],
                              capture_output=True, text=True, env=env)
     assert migrate.returncode == 0

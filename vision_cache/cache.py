@@ -22,9 +22,9 @@ import time
 import warnings
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .ledger import Entry, Ledger, open_ledger
+from .ledger import Alias, Entry, Ledger, open_ledger
 from .memory_tier import MemoryTier
 from .settings import Settings, hub_offline
 from .target import (
@@ -33,11 +33,16 @@ from .target import (
     effective_token,
     is_commit_sha,
     parse_gguf_variant,
+    parse_question,
     parse_revision,
     parse_subject,
     same_subject,
 )
-from .verdict import Kind, Source, Verdict
+from .verdict import Kind, Question, Source, Verdict
+
+if TYPE_CHECKING:  # imported where used: a hit needs neither
+    from .detect.detector import Detection
+    from .resolver import Resolution
 
 Seconds = float | timedelta
 
@@ -102,28 +107,31 @@ class VisionCache:
 
             hub = HfHubClient()
         self.hub = hub
-        self.ledger: Ledger = open_ledger(self.settings, lambda: self.fingerprint)
+        self.ledger: Ledger = open_ledger(self.settings, self._fingerprint_of)
         if detector is None:
             from .detect.detector import DefaultDetector
             from .detect.registry import registry_source
 
             detector = DefaultDetector(hub, registry_source(self.ledger), self.settings.sidecar_python,
                                        self.settings.sidecar_timeout)
-        self.detector = detector
+        from .detect.answers import AudioDetector, EmbeddingDetector
         from .resolver import Resolver
 
+        self.detector = detector  # the vision question's (pluggable); the other questions' are built in
+        self.detectors: dict[Question, Any] = {Question.VISION: detector, Question.AUDIO_TYPE: AudioDetector(hub),
+                                               Question.EMBEDDING: EmbeddingDetector(hub)}
         self.resolver = Resolver(hub, self.ledger)
         self._memory = MemoryTier(self.settings.memory_ttl)
-        self._fingerprint: str | None = None
 
     @property
     def fingerprint(self) -> str:
-        """The detector's fingerprint, recorded in every verdict (computed once per cache)."""
-        if self._fingerprint is None:
-            from .detect.detector import detector_fingerprint
+        """The vision detector's fingerprint, recorded in every vision verdict."""
+        return self.ledger.fingerprint(Question.VISION)
 
-            self._fingerprint = detector_fingerprint(self.detector)
-        return self._fingerprint
+    def _fingerprint_of(self, question: Question) -> str:
+        from .detect.detector import detector_fingerprint
+
+        return detector_fingerprint(self.detectors[question])
 
     # -- the public API --------------------------------------------------------------------------
 
@@ -148,30 +156,35 @@ class VisionCache:
             return False
 
     def lookup(self, model_name: str, hf_token: str | None = None, local_files_only: bool = False,
-               revision: str | None = None, *, gguf_variant: str | None = None,
-               require_image: bool = True) -> Verdict:
+               revision: str | None = None, *, question: Question | str = Question.VISION,
+               gguf_variant: str | None = None, require_image: bool = True) -> Verdict:
         """The verdict for ``model_name`` at ``revision``, from memory or the store if possible, else detected.
+
+        ``question``: ``"vision"`` (default), ``"audio_type"`` or ``"embedding"``; the verdict's
+        ``answer`` is then the answer in the Studio drop-in's terms.
 
         Raises:
             InvalidModelNameError, InvalidRevisionError, InvalidTokenError, InvalidVariantError,
-            LocalModelNotFoundError: bad input (nothing is read or written). Store, Redis and Hub
-            failures never raise.
+            InvalidQuestionError, LocalModelNotFoundError: bad input (nothing is read or written).
+            Store, Redis and Hub failures never raise.
         """
-        target = self._target(model_name, hf_token, local_files_only, revision, gguf_variant, require_image)  # 1.
+        target = self._target(model_name, hf_token, local_files_only, revision, gguf_variant, require_image,
+                              question)  # 1. parse
         verdict = self._memory.get(target)  # 2. memory tier
         if verdict is not None:
             self.ledger.count("hits_memory")
             return verdict
         version = self._version(target)
-        verdict = self.ledger.read(target, version)  # 3. ledger read
-        if verdict is not None:
+        reading = self.ledger.read(target, version)  # 3. ledger read
+        if reading.verdict is not None:
             self.ledger.count("hits_store")
-            return self._memory.put(target, verdict)
+            return self._memory.put(target, reading.verdict)
         if not target.subject.is_local:  # huggingface_hub's own rules, before anything is written
             from .target import validate_hub_subject
 
             validate_hub_subject(target.subject)
-        verdict = self.ledger.single_flight(target, version, lambda: self._detect(target, version))  # 4-7
+        verdict = self.ledger.single_flight(target, version,
+                                            lambda: self._detect(target, version, reading.alias))  # 4-7
         self.ledger.count("misses")
         if verdict.kind is Kind.UNKNOWN:
             self.ledger.count("unknown")
@@ -182,15 +195,17 @@ class VisionCache:
     # -- the pipeline's steps ------------------------------------------------------------------------
 
     def _target(self, model_name: object, hf_token: object, local_files_only: object, revision: object,
-                gguf_variant: object = None, require_image: object = True) -> Target:
+                gguf_variant: object = None, require_image: object = True,
+                question: object = Question.VISION) -> Target:
         subject = parse_subject(model_name)
         parsed_revision = parse_revision(revision)
         variant = parse_gguf_variant(gguf_variant)
+        asked = parse_question(question)
         if subject.is_local:
-            return Target(subject, parsed_revision, LOCAL, None, True, variant, bool(require_image))
+            return Target(subject, parsed_revision, LOCAL, None, True, variant, bool(require_image), asked)
         token = effective_token(hf_token)
         offline = bool(local_files_only) or hub_offline()
-        return Target(subject, parsed_revision, self.ledger.scope(token), token, offline)
+        return Target(subject, parsed_revision, self.ledger.scope(token), token, offline, question=asked)
 
     @staticmethod
     def _version(target: Target) -> str | None:
@@ -198,58 +213,87 @@ class VisionCache:
         if target.subject.is_local:
             from .detect.local import content_digest
 
-            return content_digest(target.subject.name, target.gguf_variant, target.require_image)
+            return content_digest(target.subject.name, target.gguf_variant, target.require_image,
+                                  target.question.value)
         return target.revision if is_commit_sha(target.revision) else None
 
-    def _detect(self, target: Target, version: str | None) -> Verdict:
+    def _detect(self, target: Target, version: str | None, alias: Alias | None) -> Verdict:
         """Steps 5-7, in the one process that holds the key's lease."""
         if target.subject.is_local:
             assert version is not None
-            kind, evidence = self._run_detector(target, version, (), self.settings.hub_timeout)
+            detection = self._run_detector(target, version, (), None, self.settings.hub_timeout)
             self.ledger.count("detections")
-            return self.ledger.record(target, version, kind, evidence)
+            return self.ledger.record(target, version, detection.kind, detection.evidence, answer=detection.answer)
         deadline = time.monotonic() + self.settings.hub_timeout  # one budget for the whole cold lookup
-        resolution = self.resolver.resolve(target, deadline)  # 5. resolve
+        from .resolver import Resolution
+
+        if version is None and alias is not None and alias.fresh:
+            # A fresh alias for this scope names the commit (another question was just asked): no request.
+            resolution = Resolution(alias.sha, alias.files or ())
+        else:
+            resolution = self.resolver.resolve(target, deadline)  # 5. resolve
         if resolution.kind is not None:  # denied (stored) or unknown (not)
             return self.ledger.record(target, None, resolution.kind, resolution.evidence)
         sha = resolution.sha
         assert sha is not None
         if resolution.repo_id and same_subject(resolution.repo_id, target.subject):  # report the Hub's casing
             target = target._replace(subject=target.subject._replace(name=resolution.repo_id))
+        if not resolution.stale:
+            self._answer_from_card(target, sha, resolution)
         if version is None or resolution.stale:  # e.g. "main" moved to a commit already judged
-            known = self.ledger.verdict_at(target, sha, Source.STALE if resolution.stale else Source.STORE)
+            known = self.ledger.known(target, sha, Source.STALE if resolution.stale else Source.STORE,
+                                      adopt=resolution.vouched)
             if known is not None:
                 return known
         if not resolution.stale:
-            kind, evidence = self._run_detector(target, sha, resolution.files, deadline - time.monotonic())  # 6.
+            detection = self._run_detector(target, sha, resolution.files, resolution.card,
+                                           deadline - time.monotonic())  # 6. detect
             self.ledger.count("detections")
-            return self.ledger.record(target, sha, kind, evidence)  # 7. write
-        kind, evidence = self._run_detector(target._replace(offline=True), sha, (), self.settings.hub_timeout)
-        if kind is Kind.UNKNOWN:
-            return self.ledger.record(target, sha, kind, f"{resolution.evidence}; {evidence}")
-        return self.ledger.record(target, sha, kind, f"{evidence} (stale: {resolution.evidence})", Source.STALE,
-                                  keep=resolution.vouched and kind is not Kind.DENIED)
+            return self.ledger.record(target, sha, detection.kind, detection.evidence, answer=detection.answer)  # 7.
+        detection = self._run_detector(target._replace(offline=True), sha, (), None, self.settings.hub_timeout)
+        if detection.kind is Kind.UNKNOWN:
+            return self.ledger.record(target, sha, Kind.UNKNOWN, f"{resolution.evidence}; {detection.evidence}")
+        return self.ledger.record(target, sha, detection.kind, f"{detection.evidence} (stale: {resolution.evidence})",
+                                  Source.STALE, keep=resolution.vouched and detection.kind is not Kind.DENIED,
+                                  answer=detection.answer)
 
-    def _run_detector(self, target: Target, sha: str, files: tuple[str, ...], timeout: float,
-                      hf_cache_dir: str | None = None) -> tuple[Kind, str]:
-        from .detect.detector import DetectionRequest, run_detector
+    def _answer_from_card(self, target: Target, sha: str, resolution: Resolution) -> None:
+        """One cold read answers what it can: the model card the resolver fetched decides the embedding
+        question too, so it is recorded now, with no extra request (asked later, it is a store hit)."""
+        if resolution.card is None or target.question is Question.EMBEDDING:
+            return
+        from .detect.embedding import judge_embedding_info
+
+        card = resolution.card
+        answer, evidence = judge_embedding_info(card.tags, card.pipeline_tag, card.library_name)
+        self.ledger.record(target._replace(question=Question.EMBEDDING), sha,
+                           Kind.POSITIVE if answer else Kind.NEGATIVE, evidence, answer=answer)
+
+    def _run_detector(self, target: Target, sha: str, files: tuple[str, ...], card: Any, timeout: float,
+                      hf_cache_dir: str | None = None) -> Detection:
+        from .detect.detector import Detection, DetectionRequest, run_detector
 
         request = DetectionRequest(
             subject=target.subject.name, commit_sha=sha, revision=target.revision, token=target.token,
             offline=target.offline, files=files,
             local_path=target.subject.name if target.subject.is_local else None,
             timeout=max(timeout, 0.05), hf_cache_dir=hf_cache_dir, gguf_variant=target.gguf_variant,
-            require_image=target.require_image,
+            require_image=target.require_image, card=card,
         )
-        return run_detector(self.detector, request)
+        detection = run_detector(self.detectors[target.question], request)
+        allowed = (Kind.VISION, Kind.NOT_VISION) if target.question is Question.VISION else (Kind.POSITIVE, Kind.NEGATIVE)
+        if detection.kind.is_answer and detection.kind not in allowed:
+            return Detection(Kind.UNKNOWN, f"the detector answered {detection.kind.value}, "
+                                           f"which does not answer the {target.question.value} question")
+        return detection
 
     # -- operating the store (the CLI's ls / purge / stats / warm) ------------------------------------
 
-    def entries(self, model_name: str | None = None) -> list[Entry]:
-        """Every stored verdict (of one model if given), newest first."""
+    def entries(self, model_name: str | None = None, question: Question | str | None = None) -> list[Entry]:
+        """Every stored verdict (of one model, answering one question, if given), newest first."""
         from .operations import entries
 
-        return entries(self.ledger, model_name)
+        return entries(self.ledger, model_name, question)
 
     def purge(self, model_name: str | None = None, *, expired: bool = False, denied: bool = False,
               everything: bool = False) -> int:

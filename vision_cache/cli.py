@@ -165,7 +165,8 @@ def _stats(args) -> int:
         return EXIT_OK
     store = stats["store"]
     print(f"store: {store['kind']} {store['location']} ({_size(store['size_bytes'])})")
-    print("entries: " + ", ".join(f"{k} {v}" for k, v in stats["entries"].items()) + f", aliases {stats['aliases']}")
+    print("entries: " + ", ".join(f"{q} {k} {v}" for q, kinds in stats["entries"].items() for k, v in kinds.items())
+          + f", aliases {stats['aliases']}")
     print("counters: " + ", ".join(f"{k} {v}" for k, v in stats["counters"].items()))
     return EXIT_OK
 

@@ -46,6 +46,10 @@ class InvalidVariantError(VisionCacheError, ValueError):
     """The ``gguf_variant`` argument is not a quant name (``Q4_K_M``). Fix the argument."""
 
 
+class InvalidQuestionError(VisionCacheError, ValueError):
+    """The ``question`` argument is not one vision_cache answers (``vision``, ``audio_type``, ``embedding``)."""
+
+
 class InvalidTokenError(VisionCacheError, ValueError):
     """The ``hf_token`` argument is not a string (or None). Fix the argument.
 

@@ -35,6 +35,9 @@ class RepoState:
     files: tuple[str, ...]
     gated: bool  # a gated repo's metadata is public: access must be confirmed on a file (see confirm_access)
     repo_id: str | None = None  # the repo id as the Hub spells it (its casing)
+    tags: tuple[str, ...] = ()  # the model card's tags (they decide the embedding question)
+    pipeline_tag: str | None = None
+    library_name: str | None = None
 
 
 GGUF_HEADER_READ = 1 << 20  # a projector's metadata fits easily; its weights are never downloaded
@@ -73,7 +76,8 @@ class HfHubClient:
             if not info.sha:
                 raise ConnectionError("the Hub answered without a commit sha")
             return RepoState(info.sha, tuple(s.rfilename for s in info.siblings or ()), bool(info.gated),
-                             info.id if isinstance(info.id, str) else None)
+                             _text(info.id), tuple(t for t in info.tags or () if isinstance(t, str)),
+                             _text(info.pipeline_tag), _text(info.library_name))
 
         return bounded(call, timeout)
 
@@ -143,6 +147,10 @@ class HfHubClient:
         return sha if is_commit_sha(sha) else None  # the refs/ file is plain text: trust only a sha
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def bounded(call: Callable[[], T], timeout: float) -> T:
     """Run ``call`` in a daemon thread and give up after ``timeout`` seconds (raising TimeoutError).
 
@@ -187,12 +195,14 @@ class MemoryHub:
         self.private: dict[str, set[str]] = {}  # repo -> tokens allowed (others: not found)
         self.cached_refs: dict[tuple[str, str], str] = {}  # (repo, revision) -> sha in the "HF cache"
         self.names: dict[str, str] = {}  # repo (lower-case) -> the id as added (the Hub's casing)
+        self.cards: dict[str, tuple[tuple[str, ...], str | None]] = {}  # repo -> (tags, pipeline_tag)
         self.failure: BaseException | None = None  # raised by every networked call while set
         self.calls: list[tuple[str, str]] = []  # (method, repo id)
         self._lock = threading.Lock()
 
     def add_repo(self, repo_id: str, files: dict[str, bytes], revision: str = "main", *,
-                 gated_for: set[str] | None = None, private_for: set[str] | None = None) -> str:
+                 gated_for: set[str] | None = None, private_for: set[str] | None = None,
+                 tags: tuple[str, ...] = (), pipeline_tag: str | None = None) -> str:
         import hashlib
 
         key = repo_id.lower()
@@ -200,6 +210,7 @@ class MemoryHub:
         with self._lock:
             self.repos.setdefault(key, {})[revision] = digest
             self.names[key] = repo_id
+            self.cards[key] = (tuple(tags), pipeline_tag)
             self.files[(key, digest)] = dict(files)
             if gated_for is not None:
                 self.gated[key] = set(gated_for)
@@ -241,7 +252,9 @@ class MemoryHub:
         sha = refs.get(revision) or next((s for s in refs.values() if s == revision), None)
         if sha is None:
             raise self._error("RevisionNotFoundError", f"{revision} not found")
-        return RepoState(sha, tuple(sorted(self.files[(key, sha)])), key in self.gated, self.names[key])
+        tags, pipeline_tag = self.cards[key]
+        return RepoState(sha, tuple(sorted(self.files[(key, sha)])), key in self.gated, self.names[key], tags,
+                         pipeline_tag)
 
     def confirm_access(self, repo_id: str, state: RepoState, token: str | None, timeout: float) -> None:
         key = self._call("confirm_access", repo_id)

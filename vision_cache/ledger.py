@@ -15,15 +15,19 @@ It owns everything about what is stored and how (docs/design.md, "The ledger"):
 
 Key layout (fields joined by ``\\x1f``, which no accepted name, revision or scope contains)::
 
-    verdict  <subject> <commit sha | local digest | @revision> <scope>  -> verdict record
-    alias    <subject> <revision name> <scope>                          -> {sha, resolved_at, fresh_until}
-    lease    <subject> <revision> <scope>                               -> owner token (single-flight)
+    verdict  <subject> <commit sha | local digest | @revision> <scope>  -> a vision verdict record
+    audio    <subject> <commit sha | local digest | @revision> <scope>  -> an audio-type verdict record
+    embedding <subject> <commit sha | local digest | @revision> <scope> -> an embedding verdict record
+    alias    <subject> <revision name> <scope>                          -> {sha, resolved_at, fresh_until, files}
+    lease    <subject> <revision> <scope> <question>                    -> owner token (single-flight)
     outcome  <owner token>                                              -> {evidence}: a failed attempt, for its waiters
     stats    <counter name>                                             -> int
     meta     schema | created | auth-secret | migration-lock | registry <identity> [lease]
 
 ``<subject>`` is ``hub:<repo id, ASCII lower-case>`` or ``local:<absolute path>``; ``<scope>`` is
-``anonymous``, ``local`` or ``token:<HMAC of the token>``.
+``anonymous``, ``local``, ``token:<HMAC of the token>``, or ``hf-cache`` for what warm start learnt
+from the local HF cache (evidence of content, never an answer to a scope by itself). The vision
+family keeps schema 1's name, ``verdict``; each other question is one more family.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from .errors import StoreError, VisionCacheError
 from .settings import Settings
 from .stores.base import Store
 from .target import Subject, Target, same_subject
-from .verdict import SHA_RE, Kind, Source, Verdict
+from .verdict import SHA_RE, Kind, Question, Source, Verdict
 
 SEP = "\x1f"
 STALE_WINDOW = 30 * 24 * 3600.0  # an expired alias is kept this long, to answer when the Hub is unreachable
@@ -51,16 +55,21 @@ _WAIT_POLL = 0.05
 _MAX_TEXT = 4096
 _SECRET_FORMAT = re.compile(r"[0-9a-f]{64}")
 _MAX_TIME = 1 << 42  # unix seconds (year ~141,000): past this a stored time is planted, not written by us
+_CLOCK_SLACK = 300.0  # how far ahead another host's clock may run before what it wrote is not believed
 
 
 class Keys:
     """Every key the package writes, by family. The single definition of the layout."""
 
     VERDICT, ALIAS, LEASE, OUTCOME, STATS, META = "verdict", "alias", "lease", "outcome", "stats", "meta"
+    #: the family of each question's verdicts (vision keeps schema 1's name)
+    ANSWERS = {Question.VISION: VERDICT, Question.AUDIO_TYPE: "audio", Question.EMBEDDING: "embedding"}
     #: families that hold answers about a model (purge by model, ``ls``)
-    MODEL_FAMILIES = (VERDICT, ALIAS, LEASE)
+    MODEL_FAMILIES = (*ANSWERS.values(), ALIAS, LEASE)
     #: families an operator's ``purge --all`` empties (schema, secret and counters stay)
-    PURGEABLE = (VERDICT, ALIAS, LEASE, OUTCOME)
+    PURGEABLE = (*ANSWERS.values(), ALIAS, LEASE, OUTCOME)
+    #: the scope of evidence warm start read in the local HF cache (see docs/design.md, "Warm start")
+    HF_CACHE_SCOPE = "hf-cache"
 
     SCHEMA = META + SEP + "schema"
     CREATED = META + SEP + "created"
@@ -68,21 +77,21 @@ class Keys:
     MIGRATION_LOCK = META + SEP + "migration-lock"
 
     @staticmethod
-    def verdict(subject: Subject, version: str, scope: str) -> str:
-        return SEP.join((Keys.VERDICT, subject.key, version, scope))
+    def verdict(subject: Subject, version: str, scope: str, question: Question = Question.VISION) -> str:
+        return SEP.join((Keys.ANSWERS[question], subject.key, version, scope))
 
     @staticmethod
-    def denial(subject: Subject, revision: str, scope: str) -> str:
+    def denial(subject: Subject, revision: str, scope: str, question: Question = Question.VISION) -> str:
         """A denial has no commit: it is stored under the revision name."""
-        return SEP.join((Keys.VERDICT, subject.key, "@" + revision, scope))
+        return SEP.join((Keys.ANSWERS[question], subject.key, "@" + revision, scope))
 
     @staticmethod
     def alias(subject: Subject, revision: str, scope: str) -> str:
         return SEP.join((Keys.ALIAS, subject.key, revision, scope))
 
     @staticmethod
-    def lease(subject: Subject, revision: str, scope: str) -> str:
-        return SEP.join((Keys.LEASE, subject.key, revision, scope))
+    def lease(subject: Subject, revision: str, scope: str, question: Question = Question.VISION) -> str:
+        return SEP.join((Keys.LEASE, subject.key, revision, scope, question.value))
 
     @staticmethod
     def outcome(owner: str) -> str:
@@ -108,7 +117,7 @@ class Keys:
     @staticmethod
     def replayed(key: str) -> bool:
         """Entries written to a local tier during a Redis outage that are copied back on recovery."""
-        return key.startswith((Keys.VERDICT + SEP, Keys.ALIAS + SEP))
+        return key.startswith(tuple(family + SEP for family in (*Keys.ANSWERS.values(), Keys.ALIAS)))
 
     @staticmethod
     def mirrored(key: str) -> bool:
@@ -120,6 +129,7 @@ class Alias(NamedTuple):
     sha: str
     resolved_at: float
     fresh_until: float
+    files: tuple[str, ...] | None = None  # the repo's files at that commit, when the Hub listed them
 
     @property
     def fresh(self) -> bool:
@@ -131,7 +141,14 @@ class Entry(NamedTuple):
 
     verdict: Verdict
     version: str  # the commit sha / local digest, or "@revision" for a denial
-    scope: str  # "anonymous", "local" or "token:<fingerprint>"
+    scope: str  # "anonymous", "local", "token:<fingerprint>" or "hf-cache"
+
+
+class Reading(NamedTuple):
+    """What the hit path read: the verdict if one is good, and the alias it went through (if any)."""
+
+    verdict: Verdict | None
+    alias: Alias | None = None
 
 
 # -- records: encoding, and validation of what the store hands back --------------------------------
@@ -143,14 +160,36 @@ def encode_verdict(verdict: Verdict) -> dict[str, Any]:
     return record
 
 
-_STORED_KINDS = {kind.value: kind for kind in (Kind.VISION, Kind.NOT_VISION, Kind.DENIED)}
+_STORED_KINDS = {  # what each question may store (an unknown verdict is never stored)
+    question: {kind.value: kind for kind in kinds}
+    for question, kinds in {
+        Question.VISION: (Kind.VISION, Kind.NOT_VISION, Kind.DENIED),
+        Question.AUDIO_TYPE: (Kind.POSITIVE, Kind.NEGATIVE, Kind.DENIED),
+        Question.EMBEDDING: (Kind.POSITIVE, Kind.NEGATIVE, Kind.DENIED),
+    }.items()
+}
 
 
-def decode_verdict(record: Any, source: Source = Source.STORE, revision: str | None = None) -> Verdict:
+def _answer(question: Question, kind: Kind, answer: Any) -> bool | str | None:
+    """The stored answer, checked against its question and kind. Raises ValueError."""
+    if question is not Question.AUDIO_TYPE:
+        return kind.is_positive  # a bool derived from the kind: nothing stored to trust
+    from .detect.audio import AUDIO_TYPES
+
+    if kind is Kind.POSITIVE:
+        if answer not in AUDIO_TYPES:
+            raise ValueError("stored audio type is not one of the known types")
+        return str(answer)
+    return None
+
+
+def decode_verdict(record: Any, source: Source = Source.STORE, revision: str | None = None,
+                   question: Question = Question.VISION) -> Verdict:
     """Rebuild a verdict from a stored record, validating every field (store contents are hostile).
 
     ``revision``: report the verdict as an answer for this revision name (a commit's verdict serves
-    every name that resolves to it); default: the one stored.
+    every name that resolves to it); default: the one stored. ``question``: the question of the
+    family it was read from (schema 1 records carry none).
 
     Raises:
         ValueError: the record is malformed (wrong type, unknown kind, bad sha, out-of-range time...).
@@ -160,8 +199,10 @@ def decode_verdict(record: Any, source: Source = Source.STORE, revision: str | N
     get = record.get
     kind, sha, created, expires = get("kind"), get("commit_sha"), get("created_at"), get("expires_at")
     subject, stored_revision, detector, evidence = get("subject"), get("revision"), get("detector"), get("evidence")
-    if kind not in _STORED_KINDS:
-        raise ValueError("stored verdict has no valid kind (an unknown verdict is never stored)")
+    if get("question", question.value) != question.value:
+        raise ValueError("stored verdict answers another question than its key says")
+    if kind not in _STORED_KINDS[question]:
+        raise ValueError("stored verdict has no valid kind for its question")
     if sha is not None and not (type(sha) is str and SHA_RE.fullmatch(sha)):
         raise ValueError("stored commit_sha is not 40 hex digits")
     if not (_is_text(subject) and _is_text(detector) and _is_text(evidence)
@@ -169,20 +210,32 @@ def decode_verdict(record: Any, source: Source = Source.STORE, revision: str | N
         raise ValueError("stored verdict has a malformed text field")
     if not (_is_time(created) and (expires is None or _is_time(expires))):
         raise ValueError("stored verdict has a malformed time")
+    if expires is not None and expires < created:
+        raise ValueError("stored verdict expires before it was made")
+    decoded_kind = _STORED_KINDS[question][kind]
     return Verdict(
-        kind=_STORED_KINDS[kind], source=source, subject=subject,
+        kind=decoded_kind, source=source, subject=subject,
         revision=revision if revision is not None else stored_revision, commit_sha=sha,
         created_at=float(created), expires_at=None if expires is None else float(expires),
-        detector=detector, evidence=evidence,
+        detector=detector, evidence=evidence, question=question,
+        answer=_answer(question, decoded_kind, get("answer")),
     )
 
 
+_MAX_FILES = 5000
+
+
 def decode_alias(record: Any) -> Alias | None:
+    """An alias record, or None if it is malformed (hostile store contents are a miss)."""
     if type(record) is not dict:
         return None
     sha, resolved, fresh = record.get("sha"), record.get("resolved_at"), record.get("fresh_until")
+    files = record.get("files")
+    if files is not None and not (type(files) is list and len(files) <= _MAX_FILES
+                                  and all(_is_text(name) for name in files)):
+        return None
     if type(sha) is str and SHA_RE.fullmatch(sha) and _is_time(resolved) and _is_time(fresh):
-        return Alias(sha, float(resolved), float(fresh))
+        return Alias(sha, float(resolved), float(fresh), None if files is None else tuple(files))
     return None
 
 
@@ -205,17 +258,17 @@ class Ledger:
     Args:
         store: an open store (see :func:`open_ledger` for the usual way to get one).
         settings: lifetimes and the single-flight timings.
-        fingerprint: the current detector's fingerprint (called once, lazily: a ``vision`` hit
-            never needs it).
+        fingerprint: the current detector fingerprint of a question (called once per question,
+            lazily: a positive hit never needs it).
 
     Thread-safe: one ledger may serve every thread of a process.
     """
 
-    def __init__(self, store: Store, settings: Settings, fingerprint: Callable[[], str]) -> None:
+    def __init__(self, store: Store, settings: Settings, fingerprint: Callable[[Question], str]) -> None:
         self.store = store
         self.settings = settings
         self._fingerprint_source = fingerprint
-        self._fingerprint: str | None = None
+        self._fingerprints: dict[Question, str] = {}
         self._secret: bytes | None = None
         self._warned: set[str] = set()
         self._pending_counts: dict[str, int] = {}
@@ -223,13 +276,12 @@ class Ledger:
         self._last_flush = time.monotonic()
         _live.add(self)
 
-    @property
-    def fingerprint(self) -> str:
-        if self._fingerprint is None:
-            self._fingerprint = self._fingerprint_source()
-        return self._fingerprint
-
-    # -- the guard -------------------------------------------------------------------------------
+    def fingerprint(self, question: Question = Question.VISION) -> str:
+        """The fingerprint of the detector that answers ``question`` now."""
+        found = self._fingerprints.get(question)
+        if found is None:
+            found = self._fingerprints[question] = self._fingerprint_source(question)
+        return found
 
     def guarded(self, operation: Callable[[], Any], default: Any, what: str = "store operation") -> Any:
         """Run a store operation; on :class:`StoreError` warn once, count it, and return ``default``."""
@@ -284,47 +336,76 @@ class Ledger:
 
     # -- reading: the hit path -----------------------------------------------------------------------
 
-    def read(self, target: Target, version: str | None) -> Verdict | None:
+    def read(self, target: Target, version: str | None) -> Reading:
         """The stored answer for ``target``: at ``version`` when it is known (one read), else through a
-        fresh alias (two reads: alias with the revision's denial, then the verdict). None: a miss."""
-        subject, scope = target.subject, target.scope
+        fresh alias (two reads: alias with the revision's denial, then the verdict). The alias read on
+        the way is returned too: on a miss it still names the commit."""
+        subject, scope, question = target.subject, target.scope, target.question
         if version is not None:
-            return self._verdict(target, self._get(Keys.verdict(subject, version, scope)), version)
+            return Reading(self._verdict(target, self._get(Keys.verdict(subject, version, scope, question)), version))
         alias_record, denial_record = self._get_many(
-            [Keys.alias(subject, target.revision, scope), Keys.denial(subject, target.revision, scope)])
-        alias = decode_alias(alias_record)
+            [Keys.alias(subject, target.revision, scope), Keys.denial(subject, target.revision, scope, question)])
+        alias = self._alias(alias_record)
         if alias is not None and alias.fresh:
-            found = self._verdict(target, self._get(Keys.verdict(subject, alias.sha, scope)), alias.sha)
+            found = self._verdict(target, self._get(Keys.verdict(subject, alias.sha, scope, question)), alias.sha)
             if found is not None:
-                return found
-        return self._verdict(target, denial_record, None)
+                return Reading(found, alias)
+        return Reading(self._verdict(target, denial_record, None), alias)
 
-    def verdict_at(self, target: Target, sha: str, source: Source = Source.STORE) -> Verdict | None:
-        """The stored verdict at commit ``sha`` for this scope, if still good."""
-        return self._verdict(target, self._get(Keys.verdict(target.subject, sha, target.scope)), sha, source)
+    def known(self, target: Target, sha: str, source: Source = Source.STORE, adopt: bool = True) -> Verdict | None:
+        """The answer already known at commit ``sha``: stored for this scope, or else read by warm
+        start in the local HF cache (which proves the content, not this scope's access: the caller
+        has confirmed access when ``adopt``, and it is then stored for this scope). One store call."""
+        subject, question = target.subject, target.question
+        mine, evidence = self._get_many([Keys.verdict(subject, sha, target.scope, question),
+                                         Keys.verdict(subject, sha, Keys.HF_CACHE_SCOPE, question)])
+        found = self._verdict(target, mine, sha, source)
+        if found is not None or target.scope == Keys.HF_CACHE_SCOPE:
+            return found
+        learnt = self._verdict(target, evidence, sha, source)
+        if learnt is None or not learnt.kind.is_answer:
+            return None
+        return self.record(target, sha, learnt.kind, learnt.evidence, source, keep=adopt, answer=learnt.answer)
 
     def alias(self, target: Target) -> Alias | None:
         """The alias of ``target.revision``, fresh or not (a stale one may answer offline)."""
-        return decode_alias(self._get(Keys.alias(target.subject, target.revision, target.scope)))
+        return self._alias(self._get(Keys.alias(target.subject, target.revision, target.scope)))
+
+    def _alias(self, record: Any) -> Alias | None:
+        alias = decode_alias(record)
+        if alias is None:
+            return None
+        now = time.time()
+        if alias.resolved_at > now + _CLOCK_SLACK or alias.fresh_until > now + self.settings.alias_ttl + _CLOCK_SLACK:
+            return None  # written by a clock far ahead (or planted): fresh for longer than alias_ttl allows
+        return alias
 
     def _verdict(self, target: Target, record: Any, version: str | None,
                  source: Source = Source.STORE) -> Verdict | None:
         if record is None:
             return None
         try:
-            verdict = decode_verdict(record, source, target.revision)
+            verdict = decode_verdict(record, source, target.revision, target.question)
         except ValueError as exc:
             self.warn_once("malformed", f"vision_cache: ignoring a malformed store entry ({exc})")
             return None
         if verdict.commit_sha != version or not same_subject(verdict.subject, target.subject):
             return None  # not what this key should hold: treat as a miss
-        if verdict.expires_at is not None and verdict.expires_at <= time.time():
+        now = time.time()
+        if verdict.expires_at is not None and verdict.expires_at <= now:
             return None
-        if verdict.kind is Kind.NOT_VISION and verdict.detector != self.fingerprint:
-            from .fingerprint import is_older
+        if verdict.created_at > now + _CLOCK_SLACK:
+            return None  # made "in the future": a clock far ahead, or planted
+        lifetime = self._lifetime(target.question, verdict.kind)
+        if verdict.expires_at is not None and lifetime is not None and verdict.expires_at > now + lifetime + _CLOCK_SLACK:
+            return None  # lives longer than its kind may: a clock far ahead, or planted
+        if verdict.kind in (Kind.NOT_VISION, Kind.NEGATIVE):
+            current = self.fingerprint(target.question)
+            if verdict.detector != current:
+                from .fingerprint import is_older
 
-            if is_older(verdict.detector, self.fingerprint):
-                return None  # an upgraded detector may know better: re-check negatives (positives stand)
+                if is_older(verdict.detector, current):
+                    return None  # an upgraded detector may know better: re-check negatives (positives stand)
         return verdict
 
     def _get(self, key: str) -> Any:
@@ -335,33 +416,41 @@ class Ledger:
 
     # -- writing -------------------------------------------------------------------------------------
 
+    def _lifetime(self, question: Question, kind: Kind) -> float | None:
+        """How long a verdict of ``kind`` answering ``question`` is kept (None: as long as the commit)."""
+        if kind.is_positive:
+            return None
+        if kind is Kind.DENIED:
+            return self.settings.denied_ttl
+        return {Question.VISION: self.settings.negative_ttl, Question.AUDIO_TYPE: self.settings.audio_negative_ttl,
+                Question.EMBEDDING: self.settings.embedding_negative_ttl}[question]
+
     def record(self, target: Target, sha: str | None, kind: Kind, evidence: str,
-               source: Source = Source.DETECTED, keep: bool = True) -> Verdict:
-        """Build the verdict for a finished detection and, if ``keep`` and it is an answer, store it
-        for its kind's lifetime. ``unknown`` is never stored."""
+               source: Source = Source.DETECTED, keep: bool = True, answer: bool | str | None = None) -> Verdict:
+        """Build the verdict for a finished detection and, if ``keep`` and it is an answer or a denial,
+        store it for its kind's lifetime. ``unknown`` is never stored."""
         now = time.time()
-        if kind is Kind.UNKNOWN:
-            return Verdict(kind=kind, source=source, subject=target.subject.name, revision=target.revision,
-                           commit_sha=sha, created_at=now, expires_at=None, detector=self.fingerprint,
-                           evidence=evidence)
         if kind is Kind.DENIED:
             sha = None  # a denial has no commit
-        ttl = {Kind.VISION: None, Kind.NOT_VISION: self.settings.negative_ttl,
-               Kind.DENIED: self.settings.denied_ttl}[kind]
+        ttl = None if kind is Kind.UNKNOWN else self._lifetime(target.question, kind)
         verdict = Verdict(kind=kind, source=source, subject=target.subject.name, revision=target.revision,
                           commit_sha=sha, created_at=now, expires_at=None if ttl is None else now + ttl,
-                          detector=self.fingerprint, evidence=evidence)
-        if keep:
-            key = (Keys.denial(target.subject, target.revision, target.scope) if sha is None
-                   else Keys.verdict(target.subject, sha, target.scope))
+                          detector=self.fingerprint(target.question), evidence=evidence[:_MAX_TEXT],
+                          question=target.question, answer=answer if kind.is_positive else None)
+        if keep and kind is not Kind.UNKNOWN:
+            key = (Keys.denial(target.subject, target.revision, target.scope, target.question) if sha is None
+                   else Keys.verdict(target.subject, sha, target.scope, target.question))
             self._set(key, encode_verdict(verdict), ttl, "store write; the verdict is not kept")
         return verdict
 
-    def write_alias(self, target: Target, revision: str, sha: str) -> None:
-        """Remember that ``revision`` pointed at ``sha`` for this scope: fresh for alias_ttl, then stale-only."""
+    def write_alias(self, target: Target, revision: str, sha: str, files: tuple[str, ...] | None = None) -> None:
+        """Remember that ``revision`` pointed at ``sha`` for this scope: fresh for alias_ttl, then stale-only.
+        ``files``: the repo's files at that commit, so another question about it needs no listing."""
         now = time.time()
-        self._set(Keys.alias(target.subject, revision, target.scope),
-                  {"sha": sha, "resolved_at": now, "fresh_until": now + self.settings.alias_ttl},
+        record: dict[str, Any] = {"sha": sha, "resolved_at": now, "fresh_until": now + self.settings.alias_ttl}
+        if files is not None and len(files) <= _MAX_FILES:
+            record["files"] = list(files)
+        self._set(Keys.alias(target.subject, revision, target.scope), record,
                   self.settings.alias_ttl + STALE_WINDOW, "store write")
 
     def _set(self, key: str, value: Any, ttl: float | None, what: str) -> None:
@@ -377,17 +466,21 @@ class Ledger:
           by revision name, ``detect`` checks the resolved commit's verdict itself.
         - The others poll for the verdict. If the holder ends with no answer (``unknown``), the
           waiters that overlapped it share that outcome; a call that starts later tries again.
-        - If the holder dies its lease expires within ``lease_ttl`` and a waiter takes over; a waiter
-          gives up (``unknown``) after the longest a healthy detection takes.
+        - If the holder dies its lease expires within ``lease_ttl`` and a waiter takes over. A waiter
+          that has seen the same holder for a whole ``lease_ttl`` re-arms the lease's expiry by its own
+          clock (a live holder renews it anyway), so a dead holder whose clock ran ahead cannot hold the
+          key for longer than ``2 * lease_ttl``. A waiter gives up (``unknown``) after the longest a
+          healthy detection takes.
         - If the store fails, detect without it.
         """
         from .lease import Lease
 
-        lease = Lease(self.store, Keys.lease(target.subject, target.revision, target.scope), self.settings.lease_ttl)
-        give_up = time.monotonic() + self.settings.lease_ttl + self.settings.hub_timeout + self.settings.sidecar_timeout
+        ttl = self.settings.lease_ttl
+        lease = Lease(self.store, Keys.lease(target.subject, target.revision, target.scope, target.question), ttl)
+        give_up = time.monotonic() + ttl + self.settings.hub_timeout + self.settings.sidecar_timeout
         try:
             acquired = lease.try_acquire()
-            holder = None
+            holder, holder_since = None, 0.0
             while not acquired:
                 current = self.store.get(lease.key)  # waiters read; only a free lease is worth a write
                 if holder is not None and current != holder:  # the attempt we waited on has ended
@@ -400,9 +493,13 @@ class Ledger:
                     continue
                 if holder is None:
                     self.count("lease_waits")
-                holder = current
+                if current != holder:
+                    holder, holder_since = current, time.monotonic()
+                elif time.monotonic() - holder_since > ttl:
+                    self.store.compare_and_touch(lease.key, holder, ttl)  # bound its life by our clock
+                    holder_since = time.monotonic()
                 time.sleep(_WAIT_POLL)
-                answer = self.read(target, version)
+                answer = self.read(target, version).verdict
                 if answer is not None:
                     return answer
                 if time.monotonic() > give_up:
@@ -412,13 +509,12 @@ class Ledger:
             self.warn_once("store read", f"vision_cache: store unavailable, detecting without it ({exc})")
             return detect()
         try:
-            again = self.read(target, version) if version is not None else None
+            again = self.read(target, version).verdict if version is not None else None
             if again is not None:
                 return again
             verdict = detect()
             if verdict.kind is Kind.UNKNOWN:  # tell the waiters that overlapped this attempt
-                self._set(Keys.outcome(lease.owner), {"evidence": verdict.evidence[:_MAX_TEXT]},
-                          self.settings.lease_ttl, "store write")
+                self._set(Keys.outcome(lease.owner), {"evidence": verdict.evidence[:_MAX_TEXT]}, ttl, "store write")
             return verdict
         finally:
             lease.release()
@@ -504,17 +600,20 @@ class Ledger:
     def scan(self, prefix: str) -> list[tuple[str, Any, float | None]]:
         return self.guarded(lambda: list(self.store.scan(prefix)), [], "store read")
 
-    def entries(self, subject: Subject | None = None) -> Iterator[Entry]:
-        """Every well-formed stored verdict (of ``subject`` if given); malformed records are skipped."""
-        for key, record, _ in self.scan(Keys.family(Keys.VERDICT, subject)):
-            parts = Keys.split(key)
-            if len(parts) != 4:
-                continue  # not written by us
-            try:
-                verdict = decode_verdict(record)
-            except ValueError:
-                continue
-            yield Entry(verdict, parts[2], parts[3])
+    def entries(self, subject: Subject | None = None, questions: tuple[Question, ...] = tuple(Question)
+                ) -> Iterator[Entry]:
+        """Every well-formed stored verdict (of ``subject`` if given) answering ``questions``;
+        malformed records are skipped."""
+        for question in questions:
+            for key, record, _ in self.scan(Keys.family(Keys.ANSWERS[question], subject)):
+                parts = Keys.split(key)
+                if len(parts) != 4:
+                    continue  # not written by us
+                try:
+                    verdict = decode_verdict(record, question=question)
+                except ValueError:
+                    continue
+                yield Entry(verdict, parts[2], parts[3])
 
     def delete(self, keys: list[str]) -> int:
         removed = 0
@@ -541,7 +640,7 @@ def _flush_at_exit() -> None:
         ledger.flush_counts()
 
 
-def open_ledger(settings: Settings, fingerprint: Callable[[], str]) -> Ledger:
+def open_ledger(settings: Settings, fingerprint: Callable[[Question], str]) -> Ledger:
     """Open the configured store, bring its schema up to date, and wrap it in a ledger.
 
     A store that cannot be opened, was written by a newer release, or cannot be migrated now

@@ -19,10 +19,10 @@ _MAX_ENTRIES = 4096
 class MemoryTier:
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self._entries: dict[tuple[str, str, str], tuple[Verdict, float]] = {}
+        self._entries: dict[tuple[str, str, str, str], tuple[Verdict, float]] = {}
 
     def get(self, target: Target) -> Verdict | None:
-        key = (target.subject.key, target.revision, target.scope)
+        key = (target.subject.key, target.revision, target.scope, target.question)
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -40,7 +40,7 @@ class MemoryTier:
                 deadline = min(deadline, verdict.expires_at)
             if len(self._entries) >= _MAX_ENTRIES:
                 self._entries.clear()
-            self._entries[(target.subject.key, target.revision, target.scope)] = (
+            self._entries[(target.subject.key, target.revision, target.scope, target.question)] = (
                 verdict.with_source(Source.MEMORY), deadline)
         return verdict
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from .ledger import Entry, Keys, Ledger
-from .target import parse_subject
-from .verdict import Kind
+from .target import parse_question, parse_subject
+from .verdict import Kind, Question
 
 
-def entries(ledger: Ledger, model_name: str | None = None) -> list[Entry]:
-    """Every stored verdict (of one model if given), newest first.
+def entries(ledger: Ledger, model_name: str | None = None, question: Question | str | None = None) -> list[Entry]:
+    """Every stored verdict (of one model, and answering one question, if given), newest first.
 
     Raises:
-        InvalidModelNameError: ``model_name`` is not a usable name.
+        InvalidModelNameError, InvalidQuestionError: a bad ``model_name`` or ``question``.
     """
     subject = parse_subject(model_name) if model_name is not None else None
-    return sorted(ledger.entries(subject), key=lambda e: e.verdict.created_at, reverse=True)
+    questions = tuple(Question) if question is None else (parse_question(question),)
+    return sorted(ledger.entries(subject, questions), key=lambda e: e.verdict.created_at, reverse=True)
 
 
 def purge(ledger: Ledger, model_name: str | None = None, *, expired: bool = False, denied: bool = False,
@@ -40,16 +41,18 @@ def purge(ledger: Ledger, model_name: str | None = None, *, expired: bool = Fals
         for family in Keys.PURGEABLE:
             doomed += [key for key, _, _ in ledger.scan(Keys.family(family))]
     if denied:
-        doomed += [key for key, record, _ in ledger.scan(Keys.family(Keys.VERDICT))
-                   if isinstance(record, dict) and record.get("kind") == Kind.DENIED.value]
+        for family in Keys.ANSWERS.values():
+            doomed += [key for key, record, _ in ledger.scan(Keys.family(family))
+                       if isinstance(record, dict) and record.get("kind") == Kind.DENIED.value]
     return removed + ledger.delete(doomed)
 
 
 def stats(ledger: Ledger) -> dict[str, Any]:
-    """Counters of every process sharing the store, entries by kind, and the store's size."""
-    by_kind = dict.fromkeys([k.value for k in Kind if k is not Kind.UNKNOWN], 0)
+    """Counters of every process sharing the store, entries by question and kind, and the store's size."""
+    by_kind: dict[str, dict[str, int]] = {q.value: {} for q in Question}
     for entry in ledger.entries():
-        by_kind[entry.verdict.kind.value] += 1
+        kinds = by_kind[entry.verdict.question.value]
+        kinds[entry.verdict.kind.value] = kinds.get(entry.verdict.kind.value, 0) + 1
     store = ledger.store
     return {
         "store": {"kind": store.kind, "location": store.location, "size_bytes": store.size_bytes()},

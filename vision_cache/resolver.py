@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from typing import NamedTuple
 
-from .hub import HubClient
+from .hub import HubClient, RepoState
 from .ledger import Ledger
 from .target import Target, is_commit_sha
 from .verdict import Kind
@@ -33,6 +33,7 @@ class Resolution(NamedTuple):
     stale: bool = False  # resolved without the Hub: the answer is marked stale
     vouched: bool = True  # access for this scope is established: a stale answer may be stored
     repo_id: str | None = None  # the repo id as the Hub spells it, when the Hub answered
+    card: RepoState | None = None  # what the Hub said of the repo (tags...), when it answered
 
 
 class Resolver:
@@ -57,8 +58,8 @@ class Resolver:
                 return Resolution(None, kind=Kind.DENIED, evidence=evidence)
             return self._without_hub(target, evidence)
         if not is_commit_sha(target.revision):
-            self.ledger.write_alias(target, target.revision, state.commit_sha)
-        return Resolution(state.commit_sha, state.files, repo_id=state.repo_id)
+            self.ledger.write_alias(target, target.revision, state.commit_sha, state.files)
+        return Resolution(state.commit_sha, state.files, repo_id=state.repo_id, card=state)
 
     def _without_hub(self, target: Target, reason: str) -> Resolution:
         """No Hub: an explicit sha, an alias resolved earlier for this scope, or the HF cache's refs/."""

@@ -23,6 +23,8 @@ class Settings(NamedTuple):
     url: str | None  # redis://... puts the store on Redis (directory is then its outage tier)
     redis_prefix: str  # namespace of every key in Redis
     negative_ttl: float  # how long a not_vision verdict is kept
+    audio_negative_ttl: float  # how long "no audio type" is kept
+    embedding_negative_ttl: float  # how long "not an embedding model" is kept
     denied_ttl: float  # how long a denied verdict is kept
     alias_ttl: float  # how long a revision name is trusted to point at the same commit
     hub_timeout: float  # bound on one cold lookup's time spent talking to the Hub
@@ -144,6 +146,8 @@ FIELDS: dict[str, tuple[Parser, Any]] = {
     "url": (_url, None),
     "redis_prefix": (_text, "vision_cache:"),
     "negative_ttl": (_seconds, 7 * DAY),  # re-checked weekly: a new transformers may know more VLMs
+    "audio_negative_ttl": (_seconds, 7 * DAY),
+    "embedding_negative_ttl": (_seconds, 7 * DAY),
     "denied_ttl": (_seconds, 600.0),  # access can be granted at any time
     "alias_ttl": (_seconds, 600.0),  # how long "main" is trusted to point at the same commit
     "hub_timeout": (_seconds, 10.0),  # the client alone would retry for ~23 s

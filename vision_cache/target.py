@@ -14,12 +14,13 @@ from typing import NamedTuple
 
 from .errors import (
     InvalidModelNameError,
+    InvalidQuestionError,
     InvalidRevisionError,
     InvalidTokenError,
     InvalidVariantError,
     LocalModelNotFoundError,
 )
-from .verdict import SHA_RE
+from .verdict import SHA_RE, Question
 
 ANONYMOUS = "anonymous"
 LOCAL = "local"
@@ -55,6 +56,7 @@ class Target(NamedTuple):
     offline: bool  # local_files_only, HF_HUB_OFFLINE, or a local subject
     gguf_variant: str | None = None  # local GGUF folders: the quant a load would open
     require_image: bool = True  # GGUF: a projector must accept images (False: any projector)
+    question: Question = Question.VISION  # what is asked of the model
 
 
 def parse_subject(model_name: object) -> Subject:
@@ -142,6 +144,19 @@ def parse_gguf_variant(variant: object) -> str | None:
     if not variant or len(variant) > 128 or not variant.isprintable() or any(c in variant for c in "/\\\0"):
         raise InvalidVariantError(f"gguf_variant {_shorten(variant)!r} is not a quant name")
     return variant
+
+
+def parse_question(question: object) -> Question:
+    """A :class:`Question` from itself or its name.
+
+    Raises:
+        InvalidQuestionError: not one of ``vision``, ``audio_type``, ``embedding``.
+    """
+    try:
+        return Question(question)
+    except ValueError:
+        names = ", ".join(q.value for q in Question)
+        raise InvalidQuestionError(f"question must be one of {names}, not {_shorten(repr(question))}") from None
 
 
 def is_commit_sha(revision: str) -> bool:

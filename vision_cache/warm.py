@@ -1,10 +1,14 @@
-"""Warm start at boot: migrate, drop expired entries, pre-detect the models already on this machine.
+"""Warm start at boot: migrate, drop expired entries, judge the models already on this machine.
 
-The local Hugging Face cache names each snapshot folder by its commit sha, and its ``refs/``
-files map revision names to those shas, so every model already downloaded can be judged with
-no network request at all. Verdicts and aliases learnt this way are stored under the ambient
-token's auth scope (the files are on this machine, readable by this user); an alias learnt from
-``refs/`` is trusted for ``alias_ttl`` like one resolved online.
+The local Hugging Face cache names each snapshot folder by its commit sha, so every model already
+downloaded can be judged with no network request, for every question (vision, audio type, and
+embedding when a ``modules.json`` is there). docs/design.md, "Boot, upgrade, failure".
+
+What is learnt is stored as **evidence of content** under the ``hf-cache`` scope, never as an answer
+for an auth scope: files in a shared HF cache prove what a commit holds, not that the caller may
+see the repo (one user may have downloaded a private or gated model). A later lookup confirms access
+with one ``model_info`` request (or, offline, answers ``stale`` without storing), then adopts the
+evidence instead of reading ``config.json`` and detecting again.
 
 Interrupting a warm start (Ctrl-C) leaves the store consistent: every verdict is written in one
 atomic store operation, and leases are released on the way out.
@@ -32,7 +36,6 @@ class WarmReport:
     snapshots: int = 0  # snapshots found in the local HF cache
     already_stored: int = 0  # ... whose verdict was already in the store
     detected: int = 0  # ... judged now from local files
-    aliases: int = 0  # revision names learnt from refs/
     models: int = 0  # explicitly named models looked up
     failed: int = 0  # snapshots or models that could not be judged (unknown or invalid)
     seconds: float = 0.0
@@ -84,7 +87,6 @@ def _run(cache: VisionCache, models: list[str], scan_hf_cache: bool, hf_cache_di
             report.already_stored += outcome == "stored"
             report.detected += outcome == "detected"
             report.failed += outcome == "failed"
-            report.aliases += len(item.refs) if outcome != "failed" else 0
         else:
             report.models += 1
             try:
@@ -98,41 +100,49 @@ def _run(cache: VisionCache, models: list[str], scan_hf_cache: bool, hf_cache_di
 
 
 def _judge_snapshot(cache: VisionCache, snapshot: LocalSnapshot, hf_cache_dir: str | None) -> str:
-    """Judge a snapshot of the local HF cache with no request: "stored", "detected" or "failed"."""
+    """Judge a snapshot of the local HF cache with no request: "stored", "detected" or "failed" (vision)."""
     from .detect.detector import DetectionRequest, run_detector
-    from .target import Target, effective_token, is_commit_sha, parse_revision, parse_subject, validate_hub_subject
-    from .verdict import Kind, Source
+    from .ledger import Keys
+    from .target import Target, is_commit_sha, parse_revision, parse_subject, validate_hub_subject
+    from .verdict import Kind, Question
 
     ledger = cache.ledger
     try:
         subject = parse_subject(snapshot.repo_id)  # folder names are hostile until checked
         validate_hub_subject(subject)
         sha = parse_revision(snapshot.commit_sha)
-        token = effective_token(None)
     except VisionCacheError:
         return "failed"
     if subject.is_local or not is_commit_sha(sha):
         return "failed"
-    target = Target(subject, sha, ledger.scope(token), token, True)
+    evidence = Target(subject, sha, Keys.HF_CACHE_SCOPE, None, True)  # no token: only local files are read
     outcome = "stored"
-    if ledger.verdict_at(target, sha) is None:
-        request = DetectionRequest(subject=subject.name, commit_sha=sha, revision=sha, token=token, offline=True,
-                                   timeout=cache.settings.hub_timeout, hf_cache_dir=hf_cache_dir)
-        kind, evidence = run_detector(cache.detector, request)
-        if kind not in (Kind.VISION, Kind.NOT_VISION):
-            return "failed"
-        ledger.record(target, sha, kind, f"{evidence} (local HF cache)", Source.DETECTED)
-        outcome = "detected"
-    for ref in snapshot.refs:
-        try:
-            ref = parse_revision(ref)  # refs/ names come from folder contents: hostile until checked
-        except VisionCacheError:
+    for question in Question:
+        asked = evidence._replace(question=question)
+        if ledger.known(asked, sha) is not None:
             continue
-        named = target._replace(revision=ref)
-        alias = ledger.alias(named)
-        if alias is None or not alias.fresh:
-            ledger.write_alias(named, ref, sha)
+        if question is Question.AUDIO_TYPE and not _has_cached(cache, subject.name, "tokenizer_config.json", sha,
+                                                              hf_cache_dir):
+            continue  # without its tokenizer a snapshot cannot say "no audio type"
+        request = DetectionRequest(subject=subject.name, commit_sha=sha, revision=sha, token=None, offline=True,
+                                   timeout=cache.settings.hub_timeout, hf_cache_dir=hf_cache_dir)
+        detection = run_detector(cache.detectors[question], request)
+        if not detection.kind.is_answer:
+            if question is Question.VISION:
+                return "failed"
+            continue
+        ledger.record(asked, sha, detection.kind, f"{detection.evidence} (local HF cache)", answer=detection.answer)
+        if question is Question.VISION:
+            outcome = "detected"
     return outcome
+
+
+def _has_cached(cache: VisionCache, repo_id: str, filename: str, sha: str, hf_cache_dir: str | None) -> bool:
+    try:
+        cache.hub.read_file(repo_id, filename, sha, None, True, cache.settings.hub_timeout, hf_cache_dir)
+    except Exception:  # not in the local cache (or unreadable): no request is ever made here
+        return False
+    return True
 
 
 def local_snapshots(hf_cache_dir: str | None = None) -> list[LocalSnapshot]:

@@ -37,6 +37,7 @@ class DetectionRequest(NamedTuple):
     token: str | None  # the effective token; never log or store it
     offline: bool  # True: do not contact the Hub (local_files_only or HF_HUB_OFFLINE)
     files: tuple[str, ...] = ()  # the repo's files at the commit, when known (empty offline)
+    card: Any = None  # the Hub's model_info of the repo (a hub.RepoState: tags...), when the Hub was asked
     local_path: str | None = None  # set for local files and folders
     timeout: float = 10.0  # seconds the detector may spend on the Hub
     hf_cache_dir: str | None = None  # the HF hub cache to read from (default: HF_HUB_CACHE)
@@ -45,8 +46,9 @@ class DetectionRequest(NamedTuple):
 
 
 class Detection(NamedTuple):
-    kind: Kind  # VISION, NOT_VISION or DENIED (raise instead of returning UNKNOWN)
+    kind: Kind  # VISION, NOT_VISION or DENIED (raise instead of returning UNKNOWN); other questions: POSITIVE/NEGATIVE
     evidence: str  # the signal that decided it, shown to operators
+    answer: bool | str | None = None  # other questions: the answer (an audio type; True for an embedding model)
 
 
 Detector = Callable[[DetectionRequest], "Detection | bool"]
@@ -188,8 +190,8 @@ def custom_fingerprint(detector: object) -> str:
     return f"custom/{getattr(detector, '__module__', '?')}.{name}"
 
 
-def run_detector(detector: Callable[[DetectionRequest], Any], request: DetectionRequest) -> tuple[Kind, str]:
-    """Call any detector and turn what it returns or raises into ``(kind, evidence)``.
+def run_detector(detector: Callable[[DetectionRequest], Any], request: DetectionRequest) -> Detection:
+    """Call any detector and turn what it returns or raises into a :class:`Detection`.
 
     A bool is vision / not_vision; a :class:`Detection` of an answer kind is taken as is; an
     exception is classified by :mod:`.failures` (a Hub "not found" is ``denied``, a network error
@@ -200,14 +202,14 @@ def run_detector(detector: Callable[[DetectionRequest], Any], request: Detection
     try:
         result = detector(request)
     except Exception as exc:
-        return classify_exception(exc)
+        return Detection(*classify_exception(exc))
     if isinstance(result, bool):
-        return (Kind.VISION if result else Kind.NOT_VISION), "custom detector"
-    if isinstance(result, Detection) and result.kind in (Kind.VISION, Kind.NOT_VISION, Kind.DENIED):
-        return result.kind, result.evidence
+        return Detection(Kind.VISION if result else Kind.NOT_VISION, "custom detector")
+    if isinstance(result, Detection) and (result.kind.is_answer or result.kind is Kind.DENIED):
+        return result
     if isinstance(result, Detection):
-        return Kind.UNKNOWN, result.evidence
-    return Kind.UNKNOWN, f"detector returned {type(result).__name__}, not a Detection or bool"
+        return Detection(Kind.UNKNOWN, result.evidence)
+    return Detection(Kind.UNKNOWN, f"detector returned {type(result).__name__}, not a Detection or bool")
 
 
 def judge_config_bytes(raw: bytes) -> Detection:
