@@ -461,7 +461,7 @@ def test_cli_ls_stats_purge_migrate(hub, tmp_path, disk_cache, procs):
 
     listed = cli("ls", "--json", *d)
     assert listed.returncode == 0, listed.stderr
-    rows = [r for r in json.loads(listed.stdout) if r["question"] == "vision"]  # (the model card answered embedding too)
+    rows = [r for r in json.loads(listed.stdout) if r["question"] == "vision"]  # (the card answered embedding too)
     assert sorted((r["subject"], r["kind"]) for r in rows) == sorted([(VLM, "vision"), (TEXT_LLM, "not_vision")])
     assert all(len(r["version"]) == 40 and r["scope"].startswith("anonymous") for r in rows)
 

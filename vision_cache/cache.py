@@ -281,7 +281,8 @@ class VisionCache:
             require_image=target.require_image, card=card,
         )
         detection = run_detector(self.detectors[target.question], request)
-        allowed = (Kind.VISION, Kind.NOT_VISION) if target.question is Question.VISION else (Kind.POSITIVE, Kind.NEGATIVE)
+        vision = target.question is Question.VISION
+        allowed = (Kind.VISION, Kind.NOT_VISION) if vision else (Kind.POSITIVE, Kind.NEGATIVE)
         if detection.kind.is_answer and detection.kind not in allowed:
             return Detection(Kind.UNKNOWN, f"the detector answered {detection.kind.value}, "
                                            f"which does not answer the {target.question.value} question")

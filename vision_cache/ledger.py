@@ -397,7 +397,8 @@ class Ledger:
         if verdict.created_at > now + _CLOCK_SLACK:
             return None  # made "in the future": a clock far ahead, or planted
         lifetime = self._lifetime(target.question, verdict.kind)
-        if verdict.expires_at is not None and lifetime is not None and verdict.expires_at > now + lifetime + _CLOCK_SLACK:
+        if verdict.expires_at is not None and lifetime is not None and \
+                verdict.expires_at > now + lifetime + _CLOCK_SLACK:
             return None  # lives longer than its kind may: a clock far ahead, or planted
         if verdict.kind in (Kind.NOT_VISION, Kind.NEGATIVE):
             current = self.fingerprint(target.question)

@@ -104,7 +104,7 @@ def _judge_snapshot(cache: VisionCache, snapshot: LocalSnapshot, hf_cache_dir: s
     from .detect.detector import DetectionRequest, run_detector
     from .ledger import Keys
     from .target import Target, is_commit_sha, parse_revision, parse_subject, validate_hub_subject
-    from .verdict import Kind, Question
+    from .verdict import Question
 
     ledger = cache.ledger
     try:
