@@ -23,6 +23,10 @@ class StoreError(Exception):
     """The backend failed. The message names the location, never a credential."""
 
 
+class StoreUnavailable(StoreError):
+    """The backend as a whole cannot serve (unreachable, timed out, refusing us), not one bad entry."""
+
+
 def decode_json(text: str | bytes) -> Any:
     """Parse stored JSON text; anything unparseable (including a planted, absurdly nested document
     that would exhaust the recursion limit) raises ValueError, which every store treats as a bad entry."""

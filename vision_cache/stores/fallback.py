@@ -3,9 +3,11 @@
 Guarantees, on top of :mod:`.base`:
 
 - While the primary (Redis) answers, every operation goes to it and the local tier is untouched.
-- The first failure logs one warning and switches every operation to the local tier (a disk
-  store, or memory); nothing raises into the caller. The primary is tried again at most every
-  ``retry_interval`` seconds, so an outage costs no timeouts on the lookup path.
+- Only :class:`~.base.StoreUnavailable` (the primary as a whole failing: unreachable, timed out,
+  refusing us) switches to the local tier (a disk store, or memory), logging one warning. Any
+  other :class:`~.base.StoreError` (one bad entry: a value that is not JSON, a key of another
+  type) is raised for that call only, and the primary stays in use for every other key. The
+  primary is tried again at most every ``retry_interval`` seconds.
 - When the primary answers again, one info message is logged, the verdicts and aliases written
   locally during the outage are copied to it (``add``: never overwriting what another host wrote
   meanwhile, with their remaining lifetime), and the primary is used again. No restart is needed.
@@ -22,7 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._log import logger
-from .base import Store, StoreError
+from .base import Store, StoreError, StoreUnavailable
 
 SECRET_COPY_KEY = "meta\x1fprimary-secret"
 _REPLAYED_FAMILIES = ("verdict\x1f", "alias\x1f")
@@ -50,7 +52,7 @@ class FallbackStore(Store):
         if self._down_since is None or time.monotonic() - self._failed_at >= self.retry_interval:
             try:
                 result = getattr(self.primary, name)(*args)
-            except StoreError as exc:
+            except StoreUnavailable as exc:  # any other StoreError is about this call only: raised
                 self._mark_down(exc)
             else:
                 if self._down_since is not None:

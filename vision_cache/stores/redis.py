@@ -15,9 +15,13 @@ Guarantees, on top of :mod:`.base`:
   during the scan may be reported with its old or new value; one that expires mid-scan is skipped.
 - The secret lives at ``prefix + "meta\\x1fsecret"`` (64 hex chars, no expiry), created with
   ``SET NX`` then read back, so concurrent first users on any host agree. ``clear`` keeps it.
-- Any redis-py failure (connection refused, timeout, authentication, WRONGTYPE, ...) raises
-  :class:`StoreError` and nothing else. Messages name the URL with its credentials masked; the
-  password never appears in ``location``, ``repr`` or any error message.
+- Any redis-py failure raises :class:`StoreError` and nothing else: :class:`StoreUnavailable` (a
+  subclass) when the server or connection fails as a whole (refused, timed out, authentication or
+  permission refused, loading, read-only, out of memory), plain :class:`StoreError` for one bad
+  entry or argument (a value that is not JSON, WRONGTYPE, a counter that is not an integer), so a
+  caller can tell "Redis is down" from "this key is bad". Messages name the URL with its
+  credentials masked; the password never appears in ``location``, ``repr`` or any error message.
+- Lifetimes are clamped to [1 ms, 100 years]: Redis never refuses one ("invalid expire time").
 - Fork safety: redis-py's ``ConnectionPool._checkpid`` compares ``os.getpid()`` with the pool's
   pid before handing out or taking back a connection, and resets the pool in a child process,
   so a socket inherited through ``fork()`` is never used (checked against redis-py 8.1).
@@ -37,7 +41,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from .base import Store, StoreError, decode_json
+from .base import Store, StoreError, StoreUnavailable, decode_json
 
 try:  # optional dependency: pip install 'vision_cache[redis]'
     import redis as _redis
@@ -49,6 +53,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 SECRET_KEY = "meta\x1fsecret"
 _BATCH = 500
 _HEALTH_CHECK_INTERVAL = 30
+_MAX_TTL_SECONDS = 100 * 365 * 86400  # a century: longer lifetimes are clamped (Redis refuses PX past 2**63 ms)
 _SENSITIVE_QUERY = re.compile(r"pass|user|auth|token|secret|cred|key", re.IGNORECASE)
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 _SECRET_FORMAT = re.compile(r"[0-9a-f]{64}")
@@ -98,11 +103,39 @@ def _dumps(value: Any) -> str:
 
 
 def _milliseconds(ttl: float) -> int:
-    if ttl != ttl:  # NaN
+    """A lifetime in whole milliseconds for ``PX``: at least 1 (0 or less expires at once, as in the other
+    stores), at most a century (so Redis never refuses it with "invalid expire time")."""
+    try:
+        seconds = float(ttl)
+    except OverflowError:  # an int too large for a float: finite, so clamped like any long lifetime
+        seconds = _MAX_TTL_SECONDS if ttl > 0 else 0.0
+    except (TypeError, ValueError):
+        raise StoreError(f"a ttl must be a number of seconds, not {type(ttl).__name__}") from None
+    if seconds != seconds:  # NaN
         raise StoreError("a ttl must be a number of seconds, not NaN")
-    if math.isinf(ttl):
+    if seconds == math.inf:
         raise StoreError("an infinite ttl is written as None")
-    return max(1, int(math.ceil(ttl * 1000)))
+    if seconds >= _MAX_TTL_SECONDS:
+        return _MAX_TTL_SECONDS * 1000
+    return max(1, math.ceil(seconds * 1000)) if seconds > 0 else 1
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """True for failures of the server or connection as a whole, False for one bad entry or argument.
+
+    Unavailable: no connection, a timeout, a broken reply stream, authentication or permission refused,
+    and the server refusing service (loading, read-only replica, out of memory, busy script, cluster
+    down). Entry-level: WRONGTYPE, a value that is not an integer, an invalid argument, a value that
+    is not JSON (those are ``ValueError`` here).
+    """
+    if isinstance(exc, OSError | _redis.exceptions.ChildDeadlockedError):
+        return True
+    errors = _redis.exceptions
+    if isinstance(exc, errors.ConnectionError | errors.TimeoutError | errors.InvalidResponse
+                  | errors.AuthenticationWrongNumberOfArgsError | errors.NoPermissionError | errors.ReadOnlyError
+                  | errors.OutOfMemoryError | errors.ClusterDownError | errors.TryAgainError):
+        return True
+    return isinstance(exc, errors.ResponseError) and str(exc).startswith(("BUSY ", "NOAUTH", "MASTERDOWN"))
 
 
 class RedisStore(Store):
@@ -165,8 +198,10 @@ class RedisStore(Store):
         return text
 
     def _error(self, exc: BaseException, doing: str) -> StoreError:
+        """:class:`StoreUnavailable` for a failure of the server or connection, else :class:`StoreError`."""
         detail = self._clean(str(exc)) or "no detail"
-        return StoreError(f"redis store {self.location}: {doing} failed: {type(exc).__name__}: {detail}")
+        kind = StoreUnavailable if _is_unavailable(exc) else StoreError
+        return kind(f"redis store {self.location}: {doing} failed: {type(exc).__name__}: {detail}")
 
     def _call(self, doing: str, operation, *args, **kwargs):
         try:
