@@ -4,10 +4,12 @@ Guarantees, on top of :mod:`.base`:
 
 - While the primary (Redis) answers, every operation goes to it and the local tier is untouched.
 - Only :class:`~.base.StoreUnavailable` (the primary as a whole failing: unreachable, timed out,
-  refusing us) switches to the local tier (a disk store, or memory), logging one warning. Any
-  other :class:`~.base.StoreError` (one bad entry: a value that is not JSON, a key of another
-  type) is raised for that call only, and the primary stays in use for every other key. The
-  primary is tried again at most every ``retry_interval`` seconds.
+  refusing us) switches to the local tier: one warning is logged and every operation goes local.
+  Any other :class:`~.base.StoreError` (one bad entry: a value that is not JSON, a key of another
+  type) is raised for that call only, and the primary stays in use for every other key.
+- While the primary is down, no caller ever waits on it: a background thread (one per store,
+  started on the first failure, a daemon) re-probes it at most every ``retry_interval`` seconds with
+  a read of one key, so a hung server costs a caller at most the one operation that found it hung.
 - When the primary answers again, one info message is logged, the verdicts and aliases written
   locally during the outage are copied to it (``add``: never overwriting what another host wrote
   meanwhile, with their remaining lifetime), and the primary is used again. No restart is needed.
@@ -18,16 +20,21 @@ Guarantees, on top of :mod:`.base`:
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from .._log import logger
 from .base import Store, StoreError, StoreUnavailable
 
 SECRET_COPY_KEY = "meta\x1fprimary-secret"
+PROBE_KEY = "meta\x1fprobe"  # read (never written) to learn whether the primary answers again
 _REPLAYED_FAMILIES = ("verdict\x1f", "alias\x1f")
+_PROBE_TICK = 0.1  # the prober re-reads retry_interval this often, so a changed interval applies at once
+
+T = TypeVar("T")
 
 
 class FallbackStore(Store):
@@ -42,25 +49,32 @@ class FallbackStore(Store):
         self._secret: bytes | None = None
         self._secret_is_primary = False
         self._lock = threading.Lock()
+        self._prober: tuple[threading.Thread, threading.Event] | None = None
+        self._prober_pid = -1
 
     @property
     def degraded(self) -> bool:
         return self._down_since is not None
 
-    def _route(self, name: str, *args, replay_key: str | None = None, ttl: float | None = None):
-        """Run ``name`` on the primary if it is up (or due for a retry), else on the local tier."""
-        if self._down_since is None or time.monotonic() - self._failed_at >= self.retry_interval:
+    def _route(self, operation: Callable[[Store], T], replay_key: str | None = None,
+               ttl: float | None = None) -> T:
+        """Run ``operation`` on the primary while it is up, else on the local tier (never waiting on the
+        primary: the background prober finds out when it is back)."""
+        if self._down_since is None:
             try:
-                result = getattr(self.primary, name)(*args)
-            except StoreUnavailable as exc:  # any other StoreError is about this call only: raised
+                return operation(self.primary)
+            except StoreUnavailable as exc:
                 self._mark_down(exc)
-            else:
-                if self._down_since is not None:
-                    self._recover()
-                return result
-        result = getattr(self.local, name)(*args)
+        else:
+            self._ensure_prober()
+        result = operation(self.local)
         if replay_key is not None and replay_key.startswith(_REPLAYED_FAMILIES):
-            self._written_while_down[replay_key] = None if ttl is None else time.time() + ttl
+            expires_at = _expiry(ttl)
+            with self._lock:
+                if self._down_since is not None:
+                    self._written_while_down[replay_key] = expires_at
+                    return result
+            self._replay({replay_key: expires_at})  # the primary came back while we wrote locally
         return result
 
     def _mark_down(self, exc: StoreError) -> None:
@@ -68,8 +82,52 @@ class FallbackStore(Store):
             if self._down_since is None:
                 self._down_since = time.monotonic()
                 logger().warning("vision_cache: %s is unreachable (%s); using the local %s store until it returns",
-                               self.primary.location, exc, self.local.kind)
+                                 self.primary.location, exc, self.local.kind)
             self._failed_at = time.monotonic()
+        self._ensure_prober()
+
+    def _ensure_prober(self) -> None:
+        """Start the background prober unless one is running in this process."""
+        prober = self._prober
+        if prober is not None and self._prober_pid == os.getpid() and prober[0].is_alive():
+            return
+        with self._lock:
+            prober = self._prober
+            if self._down_since is None or (
+                    prober is not None and self._prober_pid == os.getpid() and prober[0].is_alive()):
+                return
+            stop = threading.Event()
+            thread = threading.Thread(target=self._probe_until_back, args=(stop,), daemon=True,
+                                      name="vision_cache-primary-probe")
+            self._prober, self._prober_pid = (thread, stop), os.getpid()
+        thread.start()
+
+    def _probe_until_back(self, stop: threading.Event) -> None:
+        """Re-probe the primary every ``retry_interval`` seconds until it answers, then recover."""
+        while not stop.is_set():
+            with self._lock:
+                if self._down_since is None:
+                    return
+                wait = self._failed_at + self.retry_interval - time.monotonic()
+            if wait > 0:
+                stop.wait(min(wait, _PROBE_TICK))
+                continue
+            try:
+                self.primary.get(PROBE_KEY)
+            except StoreUnavailable:
+                with self._lock:
+                    self._failed_at = time.monotonic()
+                continue
+            except StoreError:
+                pass  # it answered: whatever that key holds, the primary is reachable
+            except Exception as exc:  # a bug must not kill the prober silently and leave us degraded
+                logger().debug("vision_cache: probing %s failed: %r", self.primary.location, exc)
+                with self._lock:
+                    self._failed_at = time.monotonic()
+                continue
+            if not stop.is_set():
+                self._recover()
+            return
 
     def _recover(self) -> None:
         with self._lock:
@@ -78,8 +136,14 @@ class FallbackStore(Store):
             outage = time.monotonic() - self._down_since
             self._down_since = None
             pending, self._written_while_down = self._written_while_down, {}
+        copied = self._replay(pending)
+        logger().info("vision_cache: %s is back after %.0f s; copied %d entries written meanwhile",
+                      self.primary.location, outage, copied)
+
+    def _replay(self, pending: dict[str, float | None]) -> int:
+        """Copy entries written locally during an outage to the primary (never overwriting); how many."""
         copied = 0
-        if self._secret_is_primary or self._primary_secret_matches():
+        if pending and (self._secret_is_primary or self._primary_secret_matches()):
             for key, expires_at in pending.items():
                 ttl = None if expires_at is None else expires_at - time.time()
                 try:
@@ -88,8 +152,7 @@ class FallbackStore(Store):
                         copied += bool(self.primary.add(key, value, ttl))
                 except StoreError:
                     pass
-        logger().info("vision_cache: %s is back after %.0f s; copied %d entries written meanwhile",
-                    self.primary.location, outage, copied)
+        return copied
 
     def _primary_secret_matches(self) -> bool:
         try:
@@ -100,34 +163,35 @@ class FallbackStore(Store):
     # -- Store API --------------------------------------------------------------------------
 
     def get(self, key: str) -> Any | None:
-        return self._route("get", key)
+        return self._route(lambda store: store.get(key))
 
     def set(self, key: str, value: Any, ttl: float | None) -> None:
-        self._route("set", key, value, ttl, replay_key=key, ttl=ttl)
+        self._route(lambda store: store.set(key, value, ttl), replay_key=key, ttl=ttl)
 
     def add(self, key: str, value: Any, ttl: float | None) -> bool:
-        return self._route("add", key, value, ttl, replay_key=key, ttl=ttl)
+        return self._route(lambda store: store.add(key, value, ttl), replay_key=key, ttl=ttl)
 
     def delete(self, key: str) -> bool:
-        return self._route("delete", key)
+        return self._route(lambda store: store.delete(key))
 
     def compare_and_delete(self, key: str, expected: Any) -> bool:
-        return self._route("compare_and_delete", key, expected)
+        return self._route(lambda store: store.compare_and_delete(key, expected))
 
     def compare_and_touch(self, key: str, expected: Any, ttl: float) -> bool:
-        return self._route("compare_and_touch", key, expected, ttl)
+        return self._route(lambda store: store.compare_and_touch(key, expected, ttl))
 
     def incr(self, key: str, delta: int = 1) -> int:
-        return self._route("incr", key, delta)
+        return self._route(lambda store: store.incr(key, delta))
 
     def scan(self, prefix: str = "") -> Iterator[tuple[str, Any, float | None]]:
-        return iter(list(self._route("scan", prefix)))
+        # materialised inside the routing: a generator would fail only later, outside it
+        return iter(self._route(lambda store: list(store.scan(prefix))))
 
     def expire(self) -> int:
-        return self._route("expire")
+        return self._route(lambda store: store.expire())
 
     def clear(self) -> int:
-        return self._route("clear")
+        return self._route(lambda store: store.clear())
 
     def secret(self) -> bytes:
         if self._secret is not None and (self._secret_is_primary or self._down_since is not None):
@@ -149,14 +213,28 @@ class FallbackStore(Store):
         return self._secret
 
     def size_bytes(self) -> int | None:
-        return self._route("size_bytes")
+        return self._route(lambda store: store.size_bytes())
 
     def check(self) -> list[str]:
-        problems = self._route("check")
+        problems = self._route(lambda store: store.check())
         if self.degraded:
             problems = [f"{self.primary.location} is unreachable; using the local store", *problems]
         return problems
 
     def close(self) -> None:
+        with self._lock:
+            prober, self._prober = self._prober, None
+        if prober is not None:  # stop re-probing; using the store again while degraded restarts it
+            prober[1].set()
+            if prober[0] is not threading.current_thread():
+                prober[0].join(timeout=2.0)
         self.primary.close()
         self.local.close()
+
+
+def _expiry(ttl: float | None) -> float | None:
+    """The unix time a ``ttl`` from now ends (None: never, including lifetimes too long to represent)."""
+    try:
+        return None if ttl is None else time.time() + ttl
+    except (OverflowError, TypeError):
+        return None

@@ -25,9 +25,11 @@ Guarantees, on top of :mod:`.base`:
 - Fork safety: redis-py's ``ConnectionPool._checkpid`` compares ``os.getpid()`` with the pool's
   pid before handing out or taking back a connection, and resets the pool in a child process,
   so a socket inherited through ``fork()`` is never used (checked against redis-py 8.1).
-- Connecting is lazy: constructing the store never touches the network; an unreachable server
-  fails each operation quickly (one retry, ``socket_timeout`` for connect and reads), and the
-  store works again as soon as the server is back.
+- Connecting is lazy: constructing the store never touches the network. A lookup's operations
+  wait at most ``lookup_timeout`` (0.25 s) per socket connect or read, and a timeout is not
+  retried (a refused or dropped connection is, once), so a hung server costs a caller one short
+  wait; whole-namespace operations (scan, clear, size, check) use ``socket_timeout``. The store
+  works again as soon as the server is back.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 SECRET_KEY = "meta\x1fsecret"
 _BATCH = 500
 _HEALTH_CHECK_INTERVAL = 30
+LOOKUP_TIMEOUT = 0.25  # seconds a point operation (a lookup's GET, SET, ...) may wait on one socket read
 _MAX_TTL_SECONDS = 100 * 365 * 86400  # a century: longer lifetimes are clamped (Redis refuses PX past 2**63 ms)
 _SENSITIVE_QUERY = re.compile(r"pass|user|auth|token|secret|cred|key", re.IGNORECASE)
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
@@ -143,8 +146,13 @@ class RedisStore(Store):
 
     kind = "redis"
 
-    def __init__(self, url: str, prefix: str = "vision_cache:", *, socket_timeout: float = 2.0) -> None:
-        """Prepare a client for ``url`` (``redis://``, ``rediss://`` or ``unix://``); connects lazily.
+    def __init__(self, url: str, prefix: str = "vision_cache:", *, socket_timeout: float = 2.0,
+                 lookup_timeout: float = LOOKUP_TIMEOUT) -> None:
+        """Prepare clients for ``url`` (``redis://``, ``rediss://`` or ``unix://``); connects lazily.
+
+        ``lookup_timeout`` bounds each socket connect and read of the point operations a lookup makes
+        (get, set, add, delete, incr, the compare-and-* scripts, the secret); ``socket_timeout`` those
+        of whole-namespace operations (scan, clear, size, check), which only tools run.
 
         Raises:
             StoreError: the redis package is missing, or redis-py rejects the URL.
@@ -158,19 +166,25 @@ class RedisStore(Store):
             raise StoreError("the redis package is needed for redis:// URLs: "
                              "pip install 'vision_cache[redis]'")
         try:
-            self._client = _redis.Redis.from_url(
-                url,
-                socket_timeout=socket_timeout,
-                socket_connect_timeout=socket_timeout,
-                health_check_interval=_HEALTH_CHECK_INTERVAL,
-                # redis-py's default is 10 retries with backoff: ~20 s of stalls per call on a
-                # silent network. One retry covers a pooled connection the server has dropped.
-                retry=_Retry(_ExponentialBackoff(cap=0.1, base=0.01), 1),
-            )
+            self._client = self._make_client(url, lookup_timeout)
+            self._bulk_client = self._make_client(url, socket_timeout)
             self._compare_and_delete = self._client.register_script(_COMPARE_AND_DELETE)
             self._compare_and_touch = self._client.register_script(_COMPARE_AND_TOUCH)
         except (ValueError, TypeError, _redis.RedisError) as exc:
             raise StoreError(f"invalid redis URL {self.location}: {self._clean(str(exc))}") from None
+
+    @staticmethod
+    def _make_client(url: str, timeout: float):
+        return _redis.Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            health_check_interval=_HEALTH_CHECK_INTERVAL,
+            # redis-py's default is 10 retries with backoff: ~20 s of stalls per call on a silent
+            # network. One quick retry covers a pooled connection the server has dropped; a timeout
+            # is not retried (the server is there but not answering: waiting twice helps nobody).
+            retry=_Retry(_ExponentialBackoff(cap=0.1, base=0.01), 1, supported_errors=(_redis.ConnectionError,)),
+        )
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -269,7 +283,7 @@ class RedisStore(Store):
         seen: set[bytes] = set()
         cursor = 0
         while True:
-            cursor, keys = self._call("SCAN", self._client.scan, cursor, match=pattern, count=_BATCH)
+            cursor, keys = self._call("SCAN", self._bulk_client.scan, cursor, match=pattern, count=_BATCH)
             for raw_key in keys:
                 if raw_key != secret and raw_key not in seen:
                     seen.add(raw_key)
@@ -280,7 +294,7 @@ class RedisStore(Store):
     def _expiry_probe(self) -> str:
         if self._expiry_command is None:
             try:
-                self._client.execute_command("PEXPIRETIME", self._key(SECRET_KEY))
+                self._bulk_client.execute_command("PEXPIRETIME", self._key(SECRET_KEY))
                 self._expiry_command = "PEXPIRETIME"
             except _redis.ResponseError:  # Redis < 7: unknown command
                 self._expiry_command = "PTTL"
@@ -290,7 +304,7 @@ class RedisStore(Store):
 
     def _scan_batch(self, raw_keys: list[bytes], command: str):
         def fetch():
-            pipe = self._client.pipeline(transaction=False)
+            pipe = self._bulk_client.pipeline(transaction=False)
             for raw_key in raw_keys:
                 pipe.get(raw_key)
                 pipe.execute_command(command, raw_key)
@@ -337,10 +351,10 @@ class RedisStore(Store):
         for raw_key in self._namespace_keys():
             batch.append(raw_key)
             if len(batch) >= _BATCH:
-                count += self._call("DEL", self._client.delete, *batch)
+                count += self._call("DEL", self._bulk_client.delete, *batch)
                 batch = []
         if batch:
-            count += self._call("DEL", self._client.delete, *batch)
+            count += self._call("DEL", self._bulk_client.delete, *batch)
         return count
 
     def secret(self) -> bytes:
@@ -361,7 +375,7 @@ class RedisStore(Store):
             keys = list(self._namespace_keys())
             for start in range(0, len(keys), _BATCH):
                 batch = keys[start:start + _BATCH]
-                pipe = self._client.pipeline(transaction=False)
+                pipe = self._bulk_client.pipeline(transaction=False)
                 for raw_key in batch:
                     pipe.memory_usage(raw_key)
                 results = self._call("MEMORY USAGE", pipe.execute, raise_on_error=False)
@@ -373,7 +387,7 @@ class RedisStore(Store):
     def check(self) -> list[str]:
         problems: list[str] = []
         try:
-            self._call("PING", self._client.ping)
+            self._call("PING", self._bulk_client.ping)
         except StoreError as exc:
             return [str(exc)]
         try:
@@ -381,7 +395,7 @@ class RedisStore(Store):
         except StoreError as exc:
             problems.append(str(exc))
         try:  # eviction may drop the secret (changing every fingerprint) or a lease; CONFIG may be disabled
-            reply = self._client.config_get("maxmemory-policy")
+            reply = self._bulk_client.config_get("maxmemory-policy")
             policy = reply.get("maxmemory-policy") or reply.get(b"maxmemory-policy") or ""
             policy = policy.decode() if isinstance(policy, bytes) else str(policy)
             if policy.startswith("allkeys-"):
@@ -392,7 +406,8 @@ class RedisStore(Store):
         return problems
 
     def close(self) -> None:
-        try:
-            self._client.close()  # disconnects the pool; the next call reconnects
-        except (_redis.RedisError, OSError):
-            pass
+        for client in (self._client, self._bulk_client):
+            try:
+                client.close()  # disconnects the pool; the next call reconnects
+            except (_redis.RedisError, OSError):
+                pass
