@@ -63,6 +63,15 @@ class OwnRedis:
             self.proc = None
 
 
+def _wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 @pytest.fixture
 def own_redis(tmp_path):
     server = OwnRedis(tmp_path)
@@ -118,7 +127,7 @@ def test_outage_mid_run_degrades_to_the_local_tier_and_recovery_loses_nothing(hu
     outage_warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
     assert len(outage_warnings) == 1 and own_redis.url.split("@")[-1].split("/")[2] in outage_warnings[0].getMessage()
     own_redis.start()  # an empty server: nothing was persisted
-    time.sleep(0.6)
+    assert _wait_until(lambda: not cache.store.degraded, 5)  # re-probed in the background, every 0.5 s
     hub.reset_counts()
     assert cache.lookup(VLM).kind is Kind.VISION  # Redis is used again (re-detected there: it lost its data)
     assert not cache.store.degraded
@@ -141,7 +150,7 @@ def test_redis_unreachable_at_start_then_returning(hub, tmp_path, caplog):
     assert sum("unreachable" in r.getMessage() for r in caplog.records) == 1
     server.start()
     try:
-        time.sleep(0.4)
+        assert _wait_until(lambda: not cache.store.degraded, 5)  # re-probed in the background, every 0.3 s
         cache.lookup(VLM)
         assert not cache.store.degraded
         # the secret was never read from Redis before: the local one was used, so nothing is copied back

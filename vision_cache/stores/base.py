@@ -91,6 +91,10 @@ class Store(abc.ABC):
     def expire(self) -> int:
         """Drop expired entries now; return how many were dropped."""
 
+    def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` (or StoreError) unless the backend answers. Reads one key by default."""
+        self.get("")
+
     def get_raw(self, key: str) -> bytes | None:
         """The bytes under ``key``, never decoded, for entries an older release wrote outside the JSON
         contract (read by migrations only). None where absent, or where this backend has none."""

@@ -14,15 +14,21 @@ Guarantees, on top of :mod:`.base`:
 - ``scan`` reads values and expiries in pipelined batches, not as one snapshot: an entry changed
   during the scan may be reported with its old or new value; one that expires mid-scan is skipped.
 - ``get_many`` is one ``MGET``: one round trip, values read at one instant.
-- Any redis-py failure (connection refused, timeout, authentication, WRONGTYPE, ...) raises
-  :class:`StoreError` and nothing else. Messages name the URL with its credentials masked; the
-  password never appears in ``location``, ``repr`` or any error message.
+- Any redis-py failure raises :class:`StoreError` and nothing else: :class:`StoreUnavailable` (a
+  subclass) when the server or connection fails as a whole (refused, timed out, authentication or
+  permission refused, loading, read-only, out of memory), plain :class:`StoreError` for one bad
+  entry or argument (a value that is not JSON, WRONGTYPE, a counter that is not an integer), so a
+  caller can tell "Redis is down" from "this key is bad". Messages name the URL with its
+  credentials masked; the password never appears in ``location``, ``repr`` or any error message.
+- Lifetimes are clamped to [1 ms, 100 years]: Redis never refuses one ("invalid expire time").
 - Fork safety: redis-py's ``ConnectionPool._checkpid`` compares ``os.getpid()`` with the pool's
   pid before handing out or taking back a connection, and resets the pool in a child process,
   so a socket inherited through ``fork()`` is never used (checked against redis-py 8.1).
-- Connecting is lazy: constructing the store never touches the network; an unreachable server
-  fails each operation quickly (one retry, ``socket_timeout`` for connect and reads), and the
-  store works again as soon as the server is back.
+- Connecting is lazy: constructing the store never touches the network. A lookup's operations
+  wait at most ``lookup_timeout`` (0.25 s) per socket connect or read, and a timeout is not
+  retried (a refused or dropped connection is, once), so a hung server costs a caller one short
+  wait; whole-namespace operations (scan, clear, size, check) use ``socket_timeout``. The store
+  works again as soon as the server is back.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from .base import Store, StoreError, decode_json
+from .base import Store, StoreError, StoreUnavailable, decode_json
 
 try:  # optional dependency: pip install 'vision_cache[redis]'
     import redis as _redis
@@ -46,6 +52,8 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 _BATCH = 500
 _HEALTH_CHECK_INTERVAL = 30
+LOOKUP_TIMEOUT = 0.25  # seconds a point operation (a lookup's GET, SET, ...) may wait on one socket read
+_MAX_TTL_SECONDS = 100 * 365 * 86400  # a century: longer lifetimes are clamped (Redis refuses PX past 2**63 ms)
 _SENSITIVE_QUERY = re.compile(r"pass|user|auth|token|secret|cred|key", re.IGNORECASE)
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 
@@ -94,11 +102,39 @@ def _dumps(value: Any) -> str:
 
 
 def _milliseconds(ttl: float) -> int:
-    if ttl != ttl:  # NaN
+    """A lifetime in whole milliseconds for ``PX``: at least 1 (0 or less expires at once, as in the other
+    stores), at most a century (so Redis never refuses it with "invalid expire time")."""
+    try:
+        seconds = float(ttl)
+    except OverflowError:  # an int too large for a float: finite, so clamped like any long lifetime
+        seconds = _MAX_TTL_SECONDS if ttl > 0 else 0.0
+    except (TypeError, ValueError):
+        raise StoreError(f"a ttl must be a number of seconds, not {type(ttl).__name__}") from None
+    if seconds != seconds:  # NaN
         raise StoreError("a ttl must be a number of seconds, not NaN")
-    if math.isinf(ttl):
+    if seconds == math.inf:
         raise StoreError("an infinite ttl is written as None")
-    return max(1, int(math.ceil(ttl * 1000)))
+    if seconds >= _MAX_TTL_SECONDS:
+        return _MAX_TTL_SECONDS * 1000
+    return max(1, math.ceil(seconds * 1000)) if seconds > 0 else 1
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """True for failures of the server or connection as a whole, False for one bad entry or argument.
+
+    Unavailable: no connection, a timeout, a broken reply stream, authentication or permission refused,
+    and the server refusing service (loading, read-only replica, out of memory, busy script, cluster
+    down). Entry-level: WRONGTYPE, a value that is not an integer, an invalid argument, a value that
+    is not JSON (those are ``ValueError`` here).
+    """
+    if isinstance(exc, OSError | _redis.exceptions.ChildDeadlockedError):
+        return True
+    errors = _redis.exceptions
+    if isinstance(exc, errors.ConnectionError | errors.TimeoutError | errors.InvalidResponse
+                  | errors.AuthenticationWrongNumberOfArgsError | errors.NoPermissionError | errors.ReadOnlyError
+                  | errors.OutOfMemoryError | errors.ClusterDownError | errors.TryAgainError):
+        return True
+    return isinstance(exc, errors.ResponseError) and str(exc).startswith(("BUSY ", "NOAUTH", "MASTERDOWN"))
 
 
 class RedisStore(Store):
@@ -106,8 +142,13 @@ class RedisStore(Store):
 
     kind = "redis"
 
-    def __init__(self, url: str, prefix: str = "vision_cache:", *, socket_timeout: float = 2.0) -> None:
-        """Prepare a client for ``url`` (``redis://``, ``rediss://`` or ``unix://``); connects lazily.
+    def __init__(self, url: str, prefix: str = "vision_cache:", *, socket_timeout: float = 2.0,
+                 lookup_timeout: float = LOOKUP_TIMEOUT) -> None:
+        """Prepare clients for ``url`` (``redis://``, ``rediss://`` or ``unix://``); connects lazily.
+
+        ``lookup_timeout`` bounds each socket connect and read of the point operations a lookup makes
+        (get, set, add, delete, incr, the compare-and-* scripts, the secret); ``socket_timeout`` those
+        of whole-namespace operations (scan, clear, size, check), which only tools run.
 
         Raises:
             StoreError: the redis package is missing, or redis-py rejects the URL.
@@ -120,19 +161,25 @@ class RedisStore(Store):
             raise StoreError("the redis package is needed for redis:// URLs: "
                              "pip install 'vision_cache[redis]'")
         try:
-            self._client = _redis.Redis.from_url(
-                url,
-                socket_timeout=socket_timeout,
-                socket_connect_timeout=socket_timeout,
-                health_check_interval=_HEALTH_CHECK_INTERVAL,
-                # redis-py's default is 10 retries with backoff: ~20 s of stalls per call on a
-                # silent network. One retry covers a pooled connection the server has dropped.
-                retry=_Retry(_ExponentialBackoff(cap=0.1, base=0.01), 1),
-            )
+            self._client = self._make_client(url, lookup_timeout)
+            self._bulk_client = self._make_client(url, socket_timeout)
             self._compare_and_delete = self._client.register_script(_COMPARE_AND_DELETE)
             self._compare_and_touch = self._client.register_script(_COMPARE_AND_TOUCH)
         except (ValueError, TypeError, _redis.RedisError) as exc:
             raise StoreError(f"invalid redis URL {self.location}: {self._clean(str(exc))}") from None
+
+    @staticmethod
+    def _make_client(url: str, timeout: float):
+        return _redis.Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            health_check_interval=_HEALTH_CHECK_INTERVAL,
+            # redis-py's default is 10 retries with backoff: ~20 s of stalls per call on a silent
+            # network. One quick retry covers a pooled connection the server has dropped; a timeout
+            # is not retried (the server is there but not answering: waiting twice helps nobody).
+            retry=_Retry(_ExponentialBackoff(cap=0.1, base=0.01), 1, supported_errors=(_redis.ConnectionError,)),
+        )
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -160,8 +207,10 @@ class RedisStore(Store):
         return text
 
     def _error(self, exc: BaseException, doing: str) -> StoreError:
+        """:class:`StoreUnavailable` for a failure of the server or connection, else :class:`StoreError`."""
         detail = self._clean(str(exc)) or "no detail"
-        return StoreError(f"redis store {self.location}: {doing} failed: {type(exc).__name__}: {detail}")
+        kind = StoreUnavailable if _is_unavailable(exc) else StoreError
+        return kind(f"redis store {self.location}: {doing} failed: {type(exc).__name__}: {detail}")
 
     def _call(self, doing: str, operation, *args, **kwargs):
         try:
@@ -228,7 +277,7 @@ class RedisStore(Store):
         seen: set[bytes] = set()
         cursor = 0
         while True:
-            cursor, keys = self._call("SCAN", self._client.scan, cursor, match=pattern, count=_BATCH)
+            cursor, keys = self._call("SCAN", self._bulk_client.scan, cursor, match=pattern, count=_BATCH)
             for raw_key in keys:
                 if raw_key not in seen:
                     seen.add(raw_key)
@@ -239,7 +288,7 @@ class RedisStore(Store):
     def _expiry_probe(self) -> str:
         if self._expiry_command is None:
             try:
-                self._client.execute_command("PEXPIRETIME", self._key(""))
+                self._bulk_client.execute_command("PEXPIRETIME", self._key(""))
                 self._expiry_command = "PEXPIRETIME"
             except _redis.ResponseError:  # Redis < 7: unknown command
                 self._expiry_command = "PTTL"
@@ -249,7 +298,7 @@ class RedisStore(Store):
 
     def _scan_batch(self, raw_keys: list[bytes], command: str):
         def fetch():
-            pipe = self._client.pipeline(transaction=False)
+            pipe = self._bulk_client.pipeline(transaction=False)
             for raw_key in raw_keys:
                 pipe.get(raw_key)
                 pipe.execute_command(command, raw_key)
@@ -303,6 +352,9 @@ class RedisStore(Store):
                                  "(refusing to load it)") from None
         return values
 
+    def ping(self) -> None:
+        self._call("PING", self._client.ping)
+
     def get_raw(self, key: str) -> bytes | None:
         raw = self._call("GET", self._client.get, self._key(key))
         return raw if isinstance(raw, bytes) else None
@@ -313,7 +365,7 @@ class RedisStore(Store):
             keys = list(self._namespace_keys())
             for start in range(0, len(keys), _BATCH):
                 batch = keys[start:start + _BATCH]
-                pipe = self._client.pipeline(transaction=False)
+                pipe = self._bulk_client.pipeline(transaction=False)
                 for raw_key in batch:
                     pipe.memory_usage(raw_key)
                 results = self._call("MEMORY USAGE", pipe.execute, raise_on_error=False)
@@ -325,11 +377,11 @@ class RedisStore(Store):
     def check(self) -> list[str]:
         problems: list[str] = []
         try:
-            self._call("PING", self._client.ping)
+            self._call("PING", self._bulk_client.ping)
         except StoreError as exc:
             return [str(exc)]
         try:  # eviction may drop the secret (changing every fingerprint) or a lease; CONFIG may be disabled
-            reply = self._client.config_get("maxmemory-policy")
+            reply = self._bulk_client.config_get("maxmemory-policy")
             policy = reply.get("maxmemory-policy") or reply.get(b"maxmemory-policy") or ""
             policy = policy.decode() if isinstance(policy, bytes) else str(policy)
             if policy.startswith("allkeys-"):
@@ -340,7 +392,8 @@ class RedisStore(Store):
         return problems
 
     def close(self) -> None:
-        try:
-            self._client.close()  # disconnects the pool; the next call reconnects
-        except (_redis.RedisError, OSError):
-            pass
+        for client in (self._client, self._bulk_client):
+            try:
+                client.close()  # disconnects the pool; the next call reconnects
+            except (_redis.RedisError, OSError):
+                pass
