@@ -17,9 +17,16 @@ from .errors import (
     LocalModelNotFoundError,
     VisionCacheError,
 )
-from .studio import default_cache, is_vision_model
+from .studio import (
+    default_cache,
+    detect_audio_type,
+    detect_audio_type_checked,
+    is_audio_input_type,
+    is_embedding_model,
+    is_vision_model,
+)
 from .target import refresh_ambient
-from .verdict import Kind, Source, Verdict
+from .verdict import Kind, Question, Source, Verdict
 
 __version__ = "0.1.0"
 
@@ -29,12 +36,17 @@ __all__ = [
     "InvalidRevisionError",
     "InvalidTokenError",
     "Kind",
+    "Question",
     "LocalModelNotFoundError",
     "Source",
     "Verdict",
     "VisionCache",
     "VisionCacheError",
     "default_cache",
+    "detect_audio_type",
+    "detect_audio_type_checked",
+    "is_audio_input_type",
+    "is_embedding_model",
     "is_vision_model",
     "refresh_ambient",
 ]

@@ -145,15 +145,45 @@ class VisionCache:
         asks only whether a local GGUF model has a projector at all. Both are ignored for Hub repos, as
         Studio ignores them. See docs/studio.md.
         """
+        verdict = self._drop_in("is_vision_model", model_name, hf_token=hf_token, local_files_only=local_files_only,
+                                revision=revision, gguf_variant=gguf_variant, require_image=require_image)
+        return verdict is not None and verdict.is_vision
+
+    def detect_audio_type(self, model_name: str, hf_token: str | None = None, local_files_only: bool = False,
+                          revision: str | None = None) -> str | None:
+        """Studio's ``detect_audio_type``: ``snac``, ``csm``, ``bicodec``, ``dac``, ``whisper``,
+        ``audio_vlm`` or None. Never raises."""
+        return self.detect_audio_type_checked(model_name, hf_token, local_files_only, revision)[0]
+
+    def detect_audio_type_checked(self, model_name: str, hf_token: str | None = None, local_files_only: bool = False,
+                                  revision: str | None = None) -> tuple[str | None, bool]:
+        """Studio's ``detect_audio_type_checked``: ``(audio type or None, definitive)``. ``definitive`` is
+        False when nothing could be read for a reason other than absence (a transient failure, no access,
+        offline with nothing local): Studio's trainer then refuses to assume "not audio". Never raises."""
+        if not model_name:
+            return None, True  # Studio's early answer for an empty name
+        verdict = self._drop_in("detect_audio_type", model_name, hf_token=hf_token, local_files_only=local_files_only,
+                                revision=revision, question=Question.AUDIO_TYPE)
+        if verdict is None or not verdict.kind.is_answer:
+            return None, False
+        answer = verdict.answer
+        return (answer if isinstance(answer, str) else None), True
+
+    def is_embedding_model(self, model_name: str, hf_token: str | None = None) -> bool:
+        """Studio's ``is_embedding_model``: a sentence-transformers / feature-extraction model. Never raises."""
+        verdict = self._drop_in("is_embedding_model", model_name, hf_token=hf_token, question=Question.EMBEDDING)
+        return verdict is not None and verdict.answer is True
+
+    def _drop_in(self, name: str, model_name: object, **arguments: Any) -> Verdict | None:
+        """``lookup`` for a Studio drop-in: any exception becomes None (the caller's falsy answer) and a log line."""
         try:
-            return self.lookup(model_name, hf_token, local_files_only, revision, gguf_variant=gguf_variant,
-                               require_image=require_image).is_vision
-        except Exception as exc:  # Studio's contract: a bool for any input
+            return self.lookup(model_name, **arguments)  # type: ignore[arg-type]
+        except Exception as exc:  # Studio's contract: never raise
             from ._log import logger
 
-            logger().warning("vision_cache: is_vision_model(%s) answers False: %s: %s", _shown(model_name),
+            logger().warning("vision_cache: %s(%s) answers no: %s: %s", name, _shown(model_name),
                              type(exc).__name__, exc)
-            return False
+            return None
 
     def lookup(self, model_name: str, hf_token: str | None = None, local_files_only: bool = False,
                revision: str | None = None, *, question: Question | str = Question.VISION,

@@ -1,4 +1,6 @@
-"""Drop-ins for Unsloth Studio's per-model questions, answered from a process-wide default cache.
+"""Drop-ins for Unsloth Studio's per-model questions, answered from a process-wide default cache:
+``is_vision_model``, ``detect_audio_type``, ``detect_audio_type_checked``, ``is_embedding_model``
+and ``is_audio_input_type``.
 
 Studio's contract (``studio/backend/utils/models/model_config.py``): same signatures, and they
 never raise. Bad input, a broken store and a failing Hub all answer ``False`` (with a log line);
@@ -41,6 +43,36 @@ def is_vision_model(model_name: str, hf_token: str | None = None, local_files_on
     if cache is None:
         return False
     return cache.is_vision_model(model_name, hf_token, local_files_only, revision, gguf_variant, require_image)
+
+
+def detect_audio_type(model_name: str, hf_token: str | None = None, local_files_only: bool = False,
+                      revision: str | None = None) -> str | None:
+    """Drop-in for Studio's ``detect_audio_type``: one of ``snac``, ``csm``, ``bicodec``, ``dac``,
+    ``whisper``, ``audio_vlm``, or None. Never raises."""
+    cache = _cache_or_none()
+    return None if cache is None else cache.detect_audio_type(model_name, hf_token, local_files_only, revision)
+
+
+def detect_audio_type_checked(model_name: str, hf_token: str | None = None, local_files_only: bool = False,
+                              revision: str | None = None) -> tuple[str | None, bool]:
+    """Drop-in for Studio's ``detect_audio_type_checked``: ``(audio type or None, definitive)``. Never raises."""
+    cache = _cache_or_none()
+    if cache is None:
+        return None, False
+    return cache.detect_audio_type_checked(model_name, hf_token, local_files_only, revision)
+
+
+def is_embedding_model(model_name: str, hf_token: str | None = None) -> bool:
+    """Drop-in for Studio's ``is_embedding_model``. Never raises."""
+    cache = _cache_or_none()
+    return cache is not None and cache.is_embedding_model(model_name, hf_token)
+
+
+def is_audio_input_type(audio_type: str | None) -> bool:
+    """Studio's ``is_audio_input_type``: the model takes audio in (``whisper``, ``audio_vlm``)."""
+    from .detect.audio import is_audio_input_type as rule
+
+    return rule(audio_type)
 
 
 def _cache_or_none() -> VisionCache | None:
