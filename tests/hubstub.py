@@ -202,6 +202,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and resp.body:
             self.wfile.write(resp.body)
+            with hub._lock:
+                hub.bytes_sent += len(resp.body)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _dispatch
 
@@ -215,6 +217,7 @@ class FakeHub:
         self._faults: dict[str | None, tuple[int | None, float]] = {}
         self._records: list[tuple[str, str, str | None, str | None]] = []  # (method, path, auth, repo_key)
         self.requests: list[tuple[str, str, str | None]] = []
+        self.bytes_sent = 0  # response body bytes served (what the clients downloaded)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._port = 0
@@ -290,6 +293,7 @@ class FakeHub:
         with self._lock:
             self._records.clear()
             self.requests.clear()
+            self.bytes_sent = 0
 
     def _get_repo(self, repo_id: str) -> _Repo:
         repo = self._repos.get(repo_id.lower())

@@ -6,7 +6,9 @@ the resolved commit, or from a local folder. The rules themselves are pure funct
 :mod:`.audio` and :mod:`.embedding`.
 
 - **Audio type**: ``config.json`` and the tokenizer files (:data:`.audio.AUDIO_FILES`) that the
-  commit has (the Hub's file list says which: no request for an absent file). A tokenizer file in
+  commit has (the Hub's file list says which: no request for an absent file); ``added_tokens.json``
+  and ``special_tokens_map.json`` only for older tokenizers, whose ``tokenizer_config.json`` lacks
+  ``added_tokens_decoder``. A tokenizer file in
   which no audio marker occurs is never parsed (they are often megabytes). Definitive when a type
   was found or some input was usable; otherwise (nothing readable) ``unknown``.
 - **Embedding**: the Hub's model card (tags, ``pipeline_tag``) from the ``model_info`` the resolver
@@ -66,10 +68,12 @@ class AudioDetector:
     def _read_hub(self, request: DetectionRequest, names: tuple[str, ...]) -> dict[str, str]:
         from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
 
-        texts = {}
+        texts: dict[str, str] = {}
         for name in names:
             if request.files and name not in request.files:
                 continue  # the commit has no such file: no request
+            if name in _OLDER_LAYOUT and '"added_tokens_decoder"' in texts.get("tokenizer_config.json", ""):
+                continue  # a current tokenizer lists its special tokens itself: no need for the older files
             try:
                 raw = self.hub.read_file(request.subject, name, request.commit_sha, request.token, request.offline,
                                          request.timeout, request.hf_cache_dir)
@@ -79,6 +83,11 @@ class AudioDetector:
                 continue  # offline and not downloaded: leaves the answer undecided (see judge_audio_detail)
             texts[name] = raw.decode("utf-8", "replace")
         return texts
+
+
+#: Where older tokenizers keep their special tokens; read only when tokenizer_config.json has no
+#: ``added_tokens_decoder`` (so a current model costs one tokenizer read).
+_OLDER_LAYOUT = ("added_tokens.json", "special_tokens_map.json")
 
 
 class EmbeddingDetector:
