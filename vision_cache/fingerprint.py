@@ -36,7 +36,7 @@ def _parts(fingerprint: str) -> dict[str, str]:
     return dict(part.partition("/")[::2] for part in fingerprint.split())
 
 
-def _version_key(version: str) -> tuple:
+def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
     """A sortable key for version strings like 5.24.0, 4.57.1.dev0 (numbers compare as numbers)."""
     import re
 

@@ -24,7 +24,7 @@ import dataclasses
 import queue
 import threading
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -126,7 +126,8 @@ class HfHubClient:
         def call() -> bytes:
             fs = HfFileSystem(token=token or False)
             with fs.open(f"{repo_id}/{filename}", "rb", revision=commit_sha, block_size=GGUF_HEADER_READ) as fh:
-                return fh.read(GGUF_HEADER_READ)
+                head: bytes = fh.read(GGUF_HEADER_READ)
+                return head
 
         head = bytearray(bounded(call, timeout))
         if head[:4] == b"GGUF" and len(head) >= 24:
@@ -157,7 +158,7 @@ def bounded(call: Callable[[], T], timeout: float) -> T:
     huggingface_hub retries failing requests with backoff for tens of seconds; this caps what a
     caller waits. A call given up on finishes (or fails) in the background and is discarded.
     """
-    results: queue.SimpleQueue = queue.SimpleQueue()
+    results: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
 
     def run() -> None:
         try:
@@ -171,7 +172,8 @@ def bounded(call: Callable[[], T], timeout: float) -> T:
     except queue.Empty:
         raise TimeoutError(f"the Hub did not answer within {timeout:g} s") from None
     if ok:
-        return value
+        result: T = value
+        return result
     raise value
 
 
@@ -219,17 +221,23 @@ class MemoryHub:
         return digest
 
     def _error(self, kind: str, message: str) -> BaseException:
+        import importlib
+
         from huggingface_hub import errors
 
-        try:  # the HTTP library huggingface_hub builds its errors on (httpx2 from huggingface_hub 2)
-            import httpx2 as http
-        except ImportError:
-            import httpx as http  # type: ignore[no-redef]
-
+        http = None  # the HTTP library huggingface_hub builds its errors on (httpx2 from huggingface_hub 2)
+        for name in ("httpx2", "httpx"):
+            try:
+                http = importlib.import_module(name)
+                break
+            except ImportError:
+                continue
+        assert http is not None, "huggingface_hub depends on httpx2 or httpx"
         status = {"RepositoryNotFoundError": 404, "RevisionNotFoundError": 404, "EntryNotFoundError": 404,
                   "GatedRepoError": 403}[kind]
         response = http.Response(status, request=http.Request("GET", "http://hub.invalid/"))
-        return getattr(errors, kind)(message, response=response)
+        error: BaseException = getattr(errors, kind)(message, response=response)
+        return error
 
     def _call(self, method: str, repo_id: str) -> str:
         with self._lock:

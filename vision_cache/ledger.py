@@ -40,7 +40,8 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any, NamedTuple, TypeVar
 
 from ._log import logger
 from .errors import StoreError, VisionCacheError
@@ -49,6 +50,7 @@ from .stores.base import Store
 from .target import Subject, Target, same_subject
 from .verdict import SHA_RE, Kind, Question, Source, Verdict
 
+T = TypeVar("T")
 SEP = "\x1f"
 STALE_WINDOW = 30 * 24 * 3600.0  # an expired alias is kept this long, to answer when the Hub is unreachable
 _WAIT_POLL = 0.05
@@ -196,7 +198,11 @@ def decode_verdict(record: Any, source: Source = Source.STORE, revision: str | N
     """
     if type(record) is not dict:
         raise ValueError("stored verdict is not an object")
-    get = record.get
+    fields: dict[str, Any] = record
+
+    def get(name: str, default: Any = None) -> Any:
+        return fields.get(name, default)
+
     kind, sha, created, expires = get("kind"), get("commit_sha"), get("created_at"), get("expires_at")
     subject, stored_revision, detector, evidence = get("subject"), get("revision"), get("detector"), get("evidence")
     if get("question", question.value) != question.value:
@@ -229,8 +235,11 @@ def decode_alias(record: Any) -> Alias | None:
     """An alias record, or None if it is malformed (hostile store contents are a miss)."""
     if type(record) is not dict:
         return None
-    sha, resolved, fresh = record.get("sha"), record.get("resolved_at"), record.get("fresh_until")
-    files = record.get("files")
+    fields: dict[str, Any] = record
+    sha: Any = fields.get("sha")
+    resolved: Any = fields.get("resolved_at")
+    fresh: Any = fields.get("fresh_until")
+    files: Any = fields.get("files")
     if files is not None and not (type(files) is list and len(files) <= _MAX_FILES
                                   and all(_is_text(name) for name in files)):
         return None
@@ -283,7 +292,7 @@ class Ledger:
             found = self._fingerprints[question] = self._fingerprint_source(question)
         return found
 
-    def guarded(self, operation: Callable[[], Any], default: Any, what: str = "store operation") -> Any:
+    def guarded(self, operation: Callable[[], T], default: T, what: str = "store operation") -> T:
         """Run a store operation; on :class:`StoreError` warn once, count it, and return ``default``."""
         try:
             return operation()
@@ -468,9 +477,9 @@ class Ledger:
         - The others poll for the verdict. If the holder ends with no answer (``unknown``), the
           waiters that overlapped it share that outcome; a call that starts later tries again.
         - If the holder dies its lease expires within ``lease_ttl`` and a waiter takes over. A waiter
-          that has seen the same holder for a whole ``lease_ttl`` re-arms the lease's expiry by its own
-          clock (a live holder renews it anyway), so a dead holder whose clock ran ahead cannot hold the
-          key for longer than ``2 * lease_ttl``. A waiter gives up (``unknown``) after the longest a
+          that has seen the same holder for longer than ``lease_ttl`` plus one renewal re-arms the
+          lease's expiry by its own clock (a live holder renews it anyway), so a dead holder whose
+          clock ran ahead cannot hold the key for much more than ``2.4 * lease_ttl``. A waiter gives up (``unknown``) after the longest a
           healthy detection takes.
         - If the store fails, detect without it.
         """
@@ -496,8 +505,10 @@ class Ledger:
                     self.count("lease_waits")
                 if current != holder:
                     holder, holder_since = current, time.monotonic()
-                elif time.monotonic() - holder_since > ttl:
-                    self.store.compare_and_touch(lease.key, holder, ttl)  # bound its life by our clock
+                elif time.monotonic() - holder_since > ttl + ttl / 3 + _WAIT_POLL:
+                    # A holder that died with a sane clock is gone by now; one still here is alive (it
+                    # renews every ttl/3) or died with a clock far ahead: bound its life by our clock.
+                    self.store.compare_and_touch(lease.key, holder, ttl)
                     holder_since = time.monotonic()
                 time.sleep(_WAIT_POLL)
                 answer = self.read(target, version).verdict
@@ -619,7 +630,7 @@ class Ledger:
     def delete(self, keys: list[str]) -> int:
         removed = 0
         for key in dict.fromkeys(keys):
-            removed += bool(self.guarded(lambda k=key: self.store.delete(k), False, "store write"))
+            removed += self.guarded(partial(self.store.delete, key), False, "store write")
         return removed
 
     def expire(self) -> int:

@@ -106,7 +106,7 @@ def validate_hub_subject(subject: Subject) -> None:
         InvalidModelNameError: the Hub would refuse this repo id.
     """
     from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
+    from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]  # public, re-exported
 
     try:
         validate_repo_id(subject.name)

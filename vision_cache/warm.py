@@ -53,7 +53,7 @@ def warm_start(cache: VisionCache, models: Any = (), *, scan_hf_cache: bool = Tr
     """Run a warm start on ``cache``; see the module docstring. Never raises for store or Hub failures."""
     if not background:
         return _run(cache, list(models), scan_hf_cache, hf_cache_dir, progress)
-    future: Future = Future()
+    future: Future[WarmReport] = Future()
 
     def target() -> None:
         try:
@@ -67,7 +67,7 @@ def warm_start(cache: VisionCache, models: Any = (), *, scan_hf_cache: bool = Tr
 
 def _run(cache: VisionCache, models: list[str], scan_hf_cache: bool, hf_cache_dir: str | None,
          progress: bool) -> WarmReport:
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     from .migrate import migrate, schema_version
 

@@ -75,9 +75,11 @@ class DefaultDetector:
 
             hub = HfHubClient()
         if registry is None:
-            from .registry import transformers_registry as registry
+            from .registry import transformers_registry
+
+            registry = transformers_registry
         self.hub = hub
-        self.registry = registry  # e.g. shared between processes through the ledger (registry_source)
+        self.registry: Callable[[], Registry] = registry  # e.g. shared through the ledger (registry_source)
         self.sidecar_python = sidecar_python
         self.sidecar_timeout = sidecar_timeout
         self.gguf_require_image = gguf_require_image

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Mapping
+from typing import Any
 
 from ..verdict import Kind
 from .failures import SidecarError
@@ -21,7 +23,7 @@ from .failures import SidecarError
 PROBE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe.py")
 
 
-def probe_in_process(config: dict) -> dict:
+def probe_in_process(config: dict[str, Any]) -> dict[str, Any]:
     from .probe import probe
 
     return probe(config)
@@ -43,7 +45,7 @@ SIDECAR_SETTINGS = {  # set by us, whatever the caller's environment says
 }
 
 
-def sidecar_environment(environ=None) -> dict[str, str]:
+def sidecar_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment a sidecar runs with: the allow-listed part of ``environ`` (default: ours)."""
     environ = os.environ if environ is None else environ
     env = {k: v for k, v in environ.items() if k in SIDECAR_ENVIRONMENT or k.startswith("LC_")}
@@ -51,7 +53,7 @@ def sidecar_environment(environ=None) -> dict[str, str]:
     return env
 
 
-def probe_in_sidecar(config: dict, python: str, timeout: float) -> dict:
+def probe_in_sidecar(config: dict[str, Any], python: str, timeout: float) -> dict[str, Any]:
     env = sidecar_environment()
     try:
         done = subprocess.run([python, "-I", PROBE_SCRIPT], input=json.dumps(config).encode("utf-8"),
@@ -72,7 +74,7 @@ def probe_in_sidecar(config: dict, python: str, timeout: float) -> dict:
     return answer
 
 
-def judge_probe(answer: dict, model_type: object, generates_text: bool, where: str) -> tuple[Kind, str]:
+def judge_probe(answer: dict[str, Any], model_type: object, generates_text: bool, where: str) -> tuple[Kind, str]:
     """Turn a probe's answer into a verdict (the rules already found no signal in the raw config)."""
     version = f"transformers {answer['transformers']}{where}"
     if answer.get("vision_type"):

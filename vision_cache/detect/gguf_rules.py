@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..verdict import Kind
 
@@ -212,7 +212,7 @@ def judge_gguf_local(selection: LocalGGUF, require_image: bool = True) -> tuple[
     return kind, f"{evidence} (weights {os.path.basename(selection.weight or '')}{ignored})"
 
 
-def _bool_field(reader, key: str) -> bool:
+def _bool_field(reader: Any, key: str) -> bool:
     field = reader.get_field(key)
     if field is None:
         return False

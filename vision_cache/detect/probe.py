@@ -12,9 +12,12 @@ the config was already read at the resolved commit). It prints one JSON object:
 ``trust_remote_code`` is never involved: only transformers' own tables and config classes are read.
 """
 
+from __future__ import annotations
+
 import importlib
 import json
 import sys
+from typing import Any
 
 # The tables of transformers' model registry (modeling_auto) that decide our questions. This file is
 # the one place that names them; vision_cache.detect.registry reads them through read_tables().
@@ -27,7 +30,7 @@ TEXT_TABLES = ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "MODEL_FOR_SEQ_TO_SEQ_CAUSAL
 _VISION_WORDS = ("vision", "visual", "image", "vit")
 
 
-def read_tables():
+def read_tables() -> tuple[set[str], set[str], set[str], set[str]]:
     """``(vision_types, vision_classes, audio_types, text_generators)`` from the installed transformers.
 
     ``audio_types``: multimodal text generators that take no images; ``text_generators``: every type
@@ -35,7 +38,8 @@ def read_tables():
     itself (not ``from ... import``) gives the real tables even where transformers 5 hands out dummies.
     """
     modeling = importlib.import_module("transformers.models.auto.modeling_auto")
-    vision_types, vision_classes = set(), set()
+    vision_types: set[str] = set()
+    vision_classes: set[str] = set()
     for name in VISION_TABLES:
         for key, classes in getattr(modeling, name, {}).items():
             vision_types.add(key)
@@ -47,7 +51,7 @@ def read_tables():
     return vision_types, vision_classes, multimodal - vision_types, text_generators
 
 
-def probe(config):
+def probe(config: Any) -> dict[str, Any]:
     import transformers
 
     vision_types, vision_classes, audio_types, text_generators = read_tables()

@@ -24,7 +24,7 @@ class Registry:
     audio_types: frozenset[str]  # multimodal text generators that take audio but not images
     text_types: frozenset[str] = frozenset()  # text-in, text-out generators (no other input)
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, list[str]]:
         return {name: sorted(getattr(self, name)) for name in _FIELDS}
 
     @classmethod
@@ -80,7 +80,7 @@ def _transformers_identity() -> str | None:
         info = dist.locate_file("transformers/models/auto/modeling_auto.py")
         import os
 
-        stat = os.stat(info)
+        stat = os.stat(str(info))
     except (PackageNotFoundError, OSError, TypeError):
         return None
     return f"{dist.version}:{stat.st_size}:{stat.st_mtime_ns}"

@@ -14,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ..verdict import Kind
 from .registry import Registry
@@ -144,7 +145,7 @@ AUDIO_ONLY_TYPES = frozenset({
 class ConfigView:
     """Convenient, defensive access to a parsed config.json (which may be hostile)."""
 
-    raw: dict
+    raw: dict[str, Any]
     registry_loader: Callable[[], Registry]  # the transformers registry costs ~1 s to import: only if needed
 
     @functools.cached_property
@@ -184,7 +185,7 @@ class ConfigView:
             return "embd_layer.image_embd_layer"
         return None
 
-    def _configs(self):
+    def _configs(self) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "", self.raw
         for name in NESTED_CONFIGS:
             nested = self.raw.get(name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .base import Store, StoreError, decode_json
@@ -22,7 +22,7 @@ class MemoryStore(Store):
     kind = "memory"
     location = "memory"
 
-    def __init__(self, clock=time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._data: dict[str, tuple[Any, float | None]] = {}  # key -> (JSON text or int counter, deadline)
         self._lock = threading.Lock()
         self._clock = clock
