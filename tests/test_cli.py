@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -13,6 +16,28 @@ from vision_cache import Kind, VisionCache
 @pytest.fixture
 def store(tmp_path) -> Path:
     return tmp_path / "store"
+
+
+# -- version, entry points, the Python surface -----------------------------------------------------
+
+
+def test_version_comes_from_package_metadata():
+    import vision_cache
+
+    assert vision_cache.__version__ == importlib.metadata.version("vision_cache")
+
+
+def test_importing_the_package_stays_cheap():
+    code = ("import sys, vision_cache; heavy = [m for m in ('importlib.metadata', 'huggingface_hub', 'transformers') "
+            "if m in sys.modules]; print(heavy); vision_cache.__version__; print('importlib.metadata' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_the_package_is_typed():
+    import importlib.resources
+
+    assert importlib.resources.files("vision_cache").joinpath("py.typed").is_file()
 
 
 def test_vision_cache_is_a_context_manager(store):
