@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 import tracemalloc
 
 import pytest
 from conftest import TEXT_LLM, VLM, VLM_2, publish
+from test_cli import _restore_environment, check_record  # noqa: F401 - the autouse fixture applies here too
 
-from vision_cache import Kind, Source, Verdict, VisionCache
+import vision_cache
+from vision_cache import Kind, Source, Verdict, VisionCache, cli
 from vision_cache.bundle import BUNDLE_SCHEMA, MAX_LINE, export_bundle, hub_subject, import_bundle, verdict_record
 from vision_cache.ledger import Keys
 from vision_cache.migrate import latest_version
@@ -44,6 +47,12 @@ def bundle_bytes(*lines: dict | bytes | str, first: dict | None = None) -> bytes
     return b"\n".join(out) + b"\n"
 
 
+def cli_run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.fixture
 def fresh(make_cache, tmp_path):
     """A fresh cache on its own store (disk folder or Redis namespace), for importing into."""
@@ -51,6 +60,73 @@ def fresh(make_cache, tmp_path):
 
 
 # -- the round trip -------------------------------------------------------------------------------------
+
+
+def test_export_then_import_seeds_a_fresh_store_with_no_hub_request(hub, tmp_path, capsys):
+    """Two commands pre-seed a machine; its lookups then need no Hub request at all (by commit sha)
+    and no detection (by name: one revision resolution, no config.json)."""
+    shas = {VLM: publish(hub, VLM), TEXT_LLM: publish(hub, TEXT_LLM)}
+    publish(hub, VLM_2, gated_tokens={TOKEN})
+    local_model = tmp_path / "local-model"
+    local_model.mkdir()
+    (local_model / "config.json").write_text(json.dumps({"model_type": "llava", "vision_config": {}}))
+    source, seeded, bundle = tmp_path / "source", tmp_path / "seeded", tmp_path / "verdicts.jsonl"
+    with VisionCache(directory=source, memory_ttl=0) as cache:
+        assert cache.lookup(VLM).kind is Kind.VISION
+        assert cache.lookup(TEXT_LLM).kind is Kind.NOT_VISION
+        assert cache.lookup(VLM_2).kind is Kind.DENIED  # anonymous: gated
+        assert cache.lookup(VLM_2, hf_token=TOKEN).kind is Kind.VISION  # under the token's scope
+        cache.lookup(str(local_model))  # local
+
+    code, out, err = cli_run(capsys, "export", str(bundle), "--dir", str(source))
+    assert code == 0, err
+    assert out == "exported 2 verdicts; left out 3: 1 denied, 1 local, 1 token_scope\n"
+    head, *lines = bundle.read_text().splitlines()
+    head = json.loads(head)
+    assert head == {"schema": "vision_cache.bundle/1", "store_schema": latest_version(),
+                    "created_at": head["created_at"], "generator": f"vision_cache {vision_cache.__version__}"}
+    records = [check_record(json.loads(line)) for line in lines]
+    assert [(r["subject"], r["kind"], r["commit_sha"], r["scope"]) for r in records] == sorted(
+        [(VLM, "vision", shas[VLM], "anonymous"), (TEXT_LLM, "not_vision", shas[TEXT_LLM], "anonymous")],
+        key=lambda r: r[0].lower())
+    assert all(r["detector"].startswith("rules/") for r in records)
+    text = bundle.read_text()
+    assert TOKEN not in text and str(local_model) not in text and "token:" not in text
+
+    code, out, err = cli_run(capsys, "import", str(bundle), "--dir", str(seeded))
+    assert (code, out) == (0, "imported 2 verdicts (2 new)\n"), err
+    hub.reset_counts()
+    with VisionCache(directory=seeded, memory_ttl=0) as cache:
+        for model, kind in ((VLM, Kind.VISION), (TEXT_LLM, Kind.NOT_VISION)):
+            verdict = cache.lookup(model, revision=shas[model])
+            assert (verdict.kind, verdict.source) == (kind, Source.STORE)
+        assert hub.count() == 0
+        assert cache.lookup(VLM).source is Source.STORE  # by name: the revision is resolved ...
+        assert hub.count(path_contains="config.json") == 0  # ... but nothing is detected
+        assert {e.scope for e in cache.entries()} == {"anonymous"}
+        assert cache.lookup(VLM_2, hf_token=TOKEN).source is Source.DETECTED  # the token's answer did not travel
+
+    code, out, _ = cli_run(capsys, "import", "--json", str(bundle), "--dir", str(seeded))
+    assert code == 0
+    assert json.loads(out) == {"imported": 0, "taken": {}, "skipped": {"unchanged": 2}, "refused": 0,
+                               "dry_run": False}
+
+
+def test_export_one_model_to_standard_output_and_import_from_standard_input(hub, tmp_path, capsys, monkeypatch):
+    publish(hub, VLM)
+    publish(hub, TEXT_LLM)
+    source = tmp_path / "source"
+    with VisionCache(directory=source, memory_ttl=0) as cache:
+        cache.lookup(VLM)
+        cache.lookup(TEXT_LLM)
+    code, out, err = cli_run(capsys, "export", "--model", VLM.upper(), "-", "--dir", str(source))
+    assert code == 0 and err == "exported 1 verdicts\n"  # the report goes to stderr: stdout is the bundle
+    assert [json.loads(line)["subject"] for line in out.splitlines()[1:]] == [VLM]
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(out.encode())))
+    code, out, err = cli_run(capsys, "import", "--dry-run", "-", "--dir", str(tmp_path / "seeded"))
+    assert (code, out) == (0, "would import 1 verdicts (1 new)\n")
+    assert cli_run(capsys, "ls", "--json", "--dir", str(tmp_path / "seeded"))[1] == "[]\n"  # dry run: nothing written
 
 
 def test_round_trip_through_the_library_on_every_store(hub, make_cache, fresh):
@@ -163,17 +239,23 @@ def test_a_hostile_record_is_refused_and_nothing_is_written(fresh, line, reason)
     (record(), "not a vision_cache bundle"),
     ([header()], "not a vision_cache bundle"),
 ])
-def test_an_unusable_bundle_is_refused_whole(fresh, first, message):
-    with pytest.raises(ValueError, match="bundle") as refused:
+def test_an_unusable_bundle_is_refused_whole(fresh, tmp_path, capsys, first, message):
+    path = tmp_path / "bundle.jsonl"
+    path.write_bytes(bundle_bytes(record(), first=first))
+    code, out, err = cli_run(capsys, "import", str(path), "--dir", str(tmp_path / "fresh-store"))
+    assert (code, out) == (2, "") and err.startswith("error: ") and message in err and err.count("\n") == 1
+    with pytest.raises(ValueError, match="bundle"):
         import_bundle(fresh.ledger, io.BytesIO(bundle_bytes(record(), first=first)))
-    assert message in str(refused.value)
     assert fresh.entries() == []
 
 
-def test_an_empty_bundle(fresh):
+def test_an_empty_or_missing_bundle(fresh, tmp_path, capsys):
     for content in (b"", b"\n", b"x" * (MAX_LINE + 10) + b"\n" + bundle_bytes(record())):
         with pytest.raises(ValueError, match="not a vision_cache bundle"):
             import_bundle(fresh.ledger, io.BytesIO(content))
+    code, _, err = cli_run(capsys, "import", str(tmp_path / "nowhere.jsonl"), "--dir", str(tmp_path / "s"))
+    missing = tmp_path / "nowhere.jsonl"
+    assert code == 2 and err == f"error: cannot read {missing}: No such file or directory\n"
     assert fresh.entries() == []
 
 
@@ -212,6 +294,32 @@ def test_a_line_of_exactly_the_limit_is_read(fresh):
     assert len(line) == MAX_LINE
     assert import_records(fresh, line).taken == {"new": 1}
     assert import_records(fresh, line + b" ").skipped == {"too_long": 1}
+
+
+def test_import_reports_refusals_and_exits_1(fresh, tmp_path, capsys):
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(bundle_bytes(record(), record(kind="denied", is_vision=False, commit_sha=None),
+                                  record(scope="token:" + "1" * 32), "", "garbage"))
+    code, out, err = cli_run(capsys, "import", str(path), "--dir", str(tmp_path / "fresh-store"))
+    assert code == 1, err
+    assert out == "imported 1 verdicts (1 new); skipped 3: 1 denied, 1 not_json, 1 token_scope\n"
+    code, out, _ = cli_run(capsys, "import", "--json", str(path), "--dir", str(tmp_path / "fresh-store"))
+    assert code == 1
+    assert json.loads(out) == {"imported": 0, "taken": {}, "refused": 3, "dry_run": False,
+                               "skipped": {"unchanged": 1, "denied": 1, "token_scope": 1, "not_json": 1}}
+
+
+def test_export_never_writes_a_half_bundle(hub, tmp_path, capsys):
+    publish(hub, VLM)
+    with VisionCache(directory=tmp_path / "source", memory_ttl=0) as cache:
+        cache.lookup(VLM)
+    code, _, err = cli_run(capsys, "export", str(tmp_path / "no-such-folder" / "b.jsonl"),
+                           "--dir", str(tmp_path / "source"))
+    assert code == 2 and err.startswith("error: cannot write ")
+    target = tmp_path / "b.jsonl"
+    assert cli_run(capsys, "export", str(target), "--dir", str(tmp_path / "source"))[0] == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("b.jsonl")] == ["b.jsonl"]
+    assert os.access(target, os.R_OK) and len(target.read_text().splitlines()) == 2
 
 
 def test_a_bundle_subject_is_never_taken_for_a_local_path(fresh, tmp_path, monkeypatch):
