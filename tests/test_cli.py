@@ -26,8 +26,10 @@ from vision_cache import Kind, Source, VisionCache, cli
 from vision_cache.ledger import Keys, encode_verdict
 from vision_cache.target import ANONYMOUS, parse_subject
 
+README = Path(__file__).parent.parent / "README.md"
+
 #: The verdict record, vision_cache.verdict/1: every field and the JSON types it may hold. Written
-#: once here.
+#: once here; test_the_record_is_the_documented_one checks README.md documents exactly these.
 RECORD = {
     "schema": str, "model": str, "question": str, "kind": str, "is_vision": bool, "source": str,
     "subject": str, "revision": (str, type(None)), "commit_sha": (str, type(None)), "scope": str,
@@ -477,6 +479,20 @@ def test_ctrl_c_while_the_cache_is_being_built(tmp_path):
             proc.wait(10)
     assert proc.returncode == 130, (out, err)
     assert err == "interrupted; the store is consistent (every write is atomic)\n"
+
+
+# -- the record's documentation -------------------------------------------------------------------
+
+
+def test_the_record_is_the_documented_one():
+    """README.md, "The verdict record", documents exactly the fields of RECORD."""
+    text = README.read_text()
+    section = text.split("### The verdict record", 1)[1].split("\n#", 1)[0]
+    documented = re.findall(r"^\| `([a-z_]+)` \|", section, re.MULTILINE)
+    assert documented == list(RECORD)
+    from vision_cache.bundle import RECORD_FIELDS
+
+    assert RECORD_FIELDS == tuple(RECORD)
 
 
 def test_source_enum_is_what_records_say():
