@@ -469,7 +469,10 @@ def test_ctrl_c_while_the_cache_is_being_built(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "vision_cache", "ls", "--dir", str(folder)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(2.0)
+        deadline = time.monotonic() + 30
+        while not _has_open_file_under(proc.pid, folder) and time.monotonic() < deadline:
+            time.sleep(0.05)  # until it has opened the store (then it waits for the migration lease)
+        time.sleep(0.5)
         assert proc.poll() is None, proc.communicate()  # still building its cache
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
@@ -479,6 +482,18 @@ def test_ctrl_c_while_the_cache_is_being_built(tmp_path):
             proc.wait(10)
     assert proc.returncode == 130, (out, err)
     assert err == "interrupted; the store is consistent (every write is atomic)\n"
+
+
+def _has_open_file_under(pid: int, folder: Path) -> bool:
+    """Whether process ``pid`` has a file in ``folder`` open (Linux; elsewhere: after two seconds)."""
+    fds = Path(f"/proc/{pid}/fd")
+    if not fds.is_dir():
+        time.sleep(2.0)
+        return True
+    try:
+        return any(os.readlink(fd).startswith(str(folder)) for fd in fds.iterdir())
+    except OSError:
+        return False
 
 
 # -- the record's documentation -------------------------------------------------------------------
