@@ -463,7 +463,7 @@ def test_cli_ls_stats_purge_migrate(hub, tmp_path, disk_cache, procs):
     assert listed.returncode == 0, listed.stderr
     rows = [r for r in json.loads(listed.stdout) if r["question"] == "vision"]  # (the card answered embedding too)
     assert sorted((r["subject"], r["kind"]) for r in rows) == sorted([(VLM, "vision"), (TEXT_LLM, "not_vision")])
-    assert all(len(r["version"]) == 40 and r["scope"].startswith("anonymous") for r in rows)
+    assert all(len(r["commit_sha"]) == 40 and r["scope"] == "anonymous" for r in rows)
 
     stats = cli("stats", "--json", *d)
     assert stats.returncode == 0, stats.stderr
@@ -477,11 +477,11 @@ def test_cli_ls_stats_purge_migrate(hub, tmp_path, disk_cache, procs):
     cache = disk_cache(store, denied_ttl=0.3)
     assert cache.lookup("nobody/not-there").kind is Kind.DENIED
     time.sleep(0.5)
-    expired = cli("purge", "--expired", "--json", *d)
+    expired = cli("purge", "--expired", "-y", "--json", *d)  # -y: no terminal to confirm on
     assert expired.returncode == 0 and json.loads(expired.stdout)["removed"] >= 1, expired
     cache = disk_cache(store, denied_ttl=600)
     assert cache.lookup("nobody/not-there").source is Source.DETECTED  # the expired denial was dropped
-    denied = cli("purge", "--denied", "--json", *d)
+    denied = cli("purge", "--denied", "-y", "--json", *d)
     assert denied.returncode == 0 and json.loads(denied.stdout)["removed"] == 1, denied
     assert {e.verdict.kind for e in cache.entries(question="vision")} == {Kind.VISION, Kind.NOT_VISION}
 
@@ -490,7 +490,7 @@ def test_cli_ls_stats_purge_migrate(hub, tmp_path, disk_cache, procs):
     assert purged.returncode == 0 and json.loads(purged.stdout)["removed"] == 3, purged
     assert {e.verdict.subject for e in cache.entries()} == {TEXT_LLM}
 
-    everything = cli("purge", "--all", "--json", *d)
+    everything = cli("purge", "--all", "-y", "--json", *d)
     assert everything.returncode == 0 and json.loads(everything.stdout)["removed"] >= 2, everything
     assert json.loads(cli("ls", "--json", *d).stdout) == []
     assert json.loads(cli("stats", "--json", *d).stdout)["entries"] == {"vision": {}, "audio_type": {},
@@ -502,7 +502,7 @@ def test_cli_ls_stats_purge_migrate(hub, tmp_path, disk_cache, procs):
     assert check.returncode == 0, check
     assert json.loads(check.stdout) == {"schema_version": latest_version(), "latest": latest_version(), "pending": 0}
 
-    bad = cli("purge", *d)  # one of --model/--expired/--denied/--all is required
+    bad = cli("purge", *d)  # one of MODEL/--model/--expired/--denied/--all is required
     assert bad.returncode == 2
 
 

@@ -161,12 +161,18 @@ def test_redis_unreachable_at_start_then_returning(hub, tmp_path, caplog):
 
 
 def test_password_never_appears_in_doctor_or_errors(tmp_path):
+    import os
+
     url = "redis://user:s3cr3t-pass@127.0.0.1:1/0"
-    result = subprocess.run([sys.executable, "-m", "vision_cache.cli", "doctor", "--dir", str(tmp_path), "--url", url],
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "vision_cache.cli", "doctor", "--dir", str(tmp_path)],
+                            capture_output=True, text=True, env=dict(os.environ, VISION_CACHE_URL=url))
     output = result.stdout + result.stderr
     assert "s3cr3t-pass" not in output and "***" in output
     assert result.returncode == 1  # unreachable backend is a failed check
+    result = subprocess.run([sys.executable, "-m", "vision_cache.cli", "doctor", "--dir", str(tmp_path), "--url", url],
+                            capture_output=True, text=True)
+    assert result.returncode == 2  # a password on the command line is refused ...
+    assert "s3cr3t-pass" not in result.stdout + result.stderr  # ... without echoing it
     cache = VisionCache(directory=tmp_path / "x", url=url)
     assert "s3cr3t-pass" not in repr(cache) + cache.store.location
 

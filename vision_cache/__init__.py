@@ -6,7 +6,13 @@
     VisionCache().lookup("meta-llama/Llama-3.2-1B")      # Verdict(kind=not_vision, source=store, ...)
 
 Importing this package imports neither huggingface_hub nor transformers: a cache hit never needs them.
+``__version__`` is read from the installed package's metadata on first access (one place: the
+version in ``pyproject.toml``), so importing the package does not import ``importlib.metadata``.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from .cache import VisionCache
 from .errors import (
@@ -28,8 +34,6 @@ from .studio import (
 from .target import refresh_ambient
 from .verdict import Kind, Question, Source, Verdict
 
-__version__ = "0.1.0"
-
 __all__ = [
     "ConfigurationError",
     "InvalidModelNameError",
@@ -50,3 +54,20 @@ __all__ = [
     "is_vision_model",
     "refresh_ambient",
 ]
+
+__version__: str  # the installed distribution's version, read on first access by __getattr__ below
+
+if not TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute name
+
+    def __getattr__(name: str) -> str:
+        """``__version__``, read lazily from package metadata (PEP 562)."""
+        if name == "__version__":
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                found = version("vision_cache")
+            except PackageNotFoundError:  # imported from a source tree that was never installed
+                found = "0+unknown"
+            globals()["__version__"] = found
+            return found
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

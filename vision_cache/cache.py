@@ -22,6 +22,7 @@ import time
 import warnings
 from collections.abc import Callable
 from datetime import timedelta
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .ledger import Alias, Entry, Ledger, open_ledger
@@ -49,6 +50,11 @@ Seconds = float | timedelta
 
 class VisionCache:
     """A persistent, shared cache of "is this model a vision-language model?" verdicts.
+
+    Usable as a context manager (``with VisionCache() as cache:``), which closes it on exit.
+    ``directory`` and ``url`` may be given by position; every other argument is keyword-only
+    (``negative_ttl``, ``denied_ttl``, ``alias_ttl`` and ``detector`` by position still work in
+    this release, with a :class:`DeprecationWarning`).
 
     Args:
         directory: store folder (default ``VISION_CACHE_DIR``, else the platformdirs user cache folder).
@@ -79,11 +85,11 @@ class VisionCache:
         self,
         directory: str | os.PathLike[str] | None = None,
         url: str | None = None,
+        *deprecated_positional: Any,
         negative_ttl: Seconds | None = None,
         denied_ttl: Seconds | None = None,
         alias_ttl: Seconds | None = None,
         detector: Callable[..., Any] | None = None,
-        *,
         hub: Any = None,
         sidecar_python: str | os.PathLike[str] | None = None,
         sidecar_timeout: Seconds | None = None,
@@ -93,6 +99,11 @@ class VisionCache:
         memory_ttl: Seconds | None = None,
         failure_backoff: Seconds | None = None,
     ) -> None:
+        if deprecated_positional:  # 0.1.0 took these four by position; keyword-only from now on
+            given = _positional_tuning(deprecated_positional, negative_ttl=negative_ttl, denied_ttl=denied_ttl,
+                                       alias_ttl=alias_ttl, detector=detector)
+            negative_ttl, denied_ttl = given["negative_ttl"], given["denied_ttl"]
+            alias_ttl, detector = given["alias_ttl"], given["detector"]
         if failure_backoff is not None:
             warnings.warn("failure_backoff is gone: a transient failure is retried by the next call, and calls "
                           "that overlap an attempt share its outcome (single-flight)", DeprecationWarning,
@@ -363,6 +374,13 @@ class VisionCache:
         """Flush counters and release the store's connections. The cache may still be used afterwards."""
         self.ledger.close()
 
+    def __enter__(self) -> VisionCache:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
     def __repr__(self) -> str:
         return f"VisionCache(store={self.ledger.store!r})"
 
@@ -371,3 +389,25 @@ def _shown(model_name: object) -> str:
     """``model_name`` for a log line: quoted, bounded, control characters escaped."""
     text = repr(model_name) if isinstance(model_name, str) else f"<{type(model_name).__name__}>"
     return text if len(text) <= 100 else text[:100] + "..."
+
+
+_POSITIONAL_TUNING = ("negative_ttl", "denied_ttl", "alias_ttl", "detector")
+
+
+def _positional_tuning(values: tuple[Any, ...], **keywords: Any) -> dict[str, Any]:
+    """Map the tuning arguments 0.1.0 accepted by position onto their names, with a DeprecationWarning.
+
+    Raises:
+        TypeError: too many positional arguments, or one given both by position and by name.
+    """
+    if len(values) > len(_POSITIONAL_TUNING):
+        raise TypeError(f"VisionCache() takes at most {2 + len(_POSITIONAL_TUNING)} positional arguments "
+                        f"({2 + len(values)} given)")
+    named = dict(zip(_POSITIONAL_TUNING, values, strict=False))
+    for name in named:
+        if keywords[name] is not None:
+            raise TypeError(f"VisionCache() got multiple values for argument {name!r}")
+    warnings.warn(f"passing {', '.join(named)} to VisionCache() by position is deprecated and will stop working "
+                  f"in the next release; pass {'them' if len(named) > 1 else 'it'} by keyword "
+                  f"({', '.join(f'{n}=...' for n in named)})", DeprecationWarning, stacklevel=3)
+    return {**keywords, **named}

@@ -479,8 +479,8 @@ class Ledger:
         - If the holder dies its lease expires within ``lease_ttl`` and a waiter takes over. A waiter
           that has seen the same holder for longer than ``lease_ttl`` plus one renewal re-arms the
           lease's expiry by its own clock (a live holder renews it anyway), so a dead holder whose
-          clock ran ahead cannot hold the key for much more than ``2.4 * lease_ttl``. A waiter gives up (``unknown``) after the longest a
-          healthy detection takes.
+          clock ran ahead cannot hold the key for much more than ``2.4 * lease_ttl``. A waiter gives up
+          (``unknown``) after the longest a healthy detection takes.
         - If the store fails, detect without it.
         """
         from .lease import Lease
@@ -640,6 +640,60 @@ class Ledger:
     def close(self) -> None:
         self.flush_counts()
         self.store.close()
+
+    # -- bundles: answers judged by another install (vision_cache.bundle) ---------------------------------
+
+    def adopt(self, subject: Subject, verdict: Verdict, prefer: Callable[[Verdict | None], bool],
+              dry_run: bool = False) -> str:
+        """Store ``verdict``, judged by another install, as this store's public answer at its commit.
+
+        Only a ``vision`` or ``not_vision`` verdict at a commit sha of a Hub repo is adopted, always in
+        the ``anonymous`` scope (never a token's), and a ``not_vision`` for no longer than this
+        install's ``negative_ttl`` from its detection. ``prefer(current)`` is called once with the
+        verdict stored there now (None: nothing usable) and decides whether to replace it.
+
+        Returns ``"stored"`` (with ``dry_run``: would be), ``"declined"`` (``prefer`` said no),
+        ``"over"`` (its lifetime is already over) or ``"failed"`` (the store failed; one warning).
+
+        Raises:
+            ValueError: ``verdict`` is not a public answer at a commit of ``subject``.
+        """
+        from .target import ANONYMOUS
+
+        sha = verdict.commit_sha
+        if (verdict.kind not in (Kind.VISION, Kind.NOT_VISION) or sha is None or not SHA_RE.fullmatch(sha)
+                or subject.is_local or not same_subject(verdict.subject, subject)):
+            raise ValueError("only a vision or not_vision verdict at a commit of a Hub repo can be adopted")
+        now = time.time()
+        expires = verdict.expires_at
+        if verdict.kind is Kind.NOT_VISION:
+            longest = verdict.created_at + self.settings.negative_ttl
+            expires = longest if expires is None else min(expires, longest)
+        if expires is not None and expires <= now:
+            return "over"
+        key = Keys.verdict(subject, sha, ANONYMOUS)
+        failed = object()
+        record = self.guarded(lambda: self.store.get(key), failed, "store read")
+        if record is failed:
+            return "failed"
+        current = None
+        if record is not None:
+            try:
+                current = decode_verdict(record)
+            except ValueError:
+                current = None
+            if current is not None and (current.commit_sha != sha or not same_subject(current.subject, subject)
+                                        or (current.expires_at is not None and current.expires_at <= now)):
+                current = None  # not what this key should hold, or over: nothing usable
+        if not prefer(current):
+            return "declined"
+        if dry_run:
+            return "stored"
+        kept = encode_verdict(verdict.replace(source=Source.STORE, expires_at=expires))
+        ttl = None if expires is None else expires - now
+        written = self.guarded(lambda: self.store.set(key, kept, ttl) or True, False,
+                               "store write; the verdict is not kept")
+        return "stored" if written else "failed"
 
 
 _live: weakref.WeakSet[Ledger] = weakref.WeakSet()
