@@ -252,7 +252,9 @@ def _detect(args: argparse.Namespace) -> int:
 
 
 def _answer(answer: object) -> str:
-    return {True: "yes", False: "no", None: "none"}.get(answer, _safe(str(answer)))  # type: ignore[call-overload]
+    if answer is True or answer is False or answer is None:
+        return {True: "yes", False: "no", None: "none"}[answer]
+    return _safe(str(answer))
 
 
 def _warm(args: argparse.Namespace) -> int:
