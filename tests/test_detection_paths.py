@@ -208,5 +208,5 @@ def test_a_malformed_registry_snapshot_is_ignored(make_cache):
     key = Keys.registry(registry_module._transformers_identity())
     cache.store.set(key, {"vision_types": ["x"] * 3}, None)  # planted: missing fields -> ignored
     transformers_registry.cache_clear()  # as in a fresh process
-    assert registry_source(cache.ledger)() == real
+    assert registry_source(cache.ledger.shared)() == real
     assert Registry.from_record(cache.store.get(key)) == real  # replaced by a good snapshot

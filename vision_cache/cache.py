@@ -123,7 +123,7 @@ class VisionCache:
             from .detect.detector import DefaultDetector
             from .detect.registry import registry_source
 
-            detector = DefaultDetector(hub, registry_source(self.ledger), self.settings.sidecar_python,
+            detector = DefaultDetector(hub, registry_source(self.ledger.shared), self.settings.sidecar_python,
                                        self.settings.sidecar_timeout)
         from .detect.answers import AudioDetector, EmbeddingDetector
         from .resolver import Resolver

@@ -101,7 +101,7 @@ class HfHubClient:
         """The bytes of ``filename`` at ``commit_sha``. Raises huggingface_hub errors (EntryNotFoundError...)."""
         from huggingface_hub import hf_hub_download
 
-        from .detect.local import MAX_CONFIG_BYTES
+        from .detect.files import MAX_CONFIG_BYTES
 
         def call() -> bytes:
             path = hf_hub_download(repo_id, filename, revision=commit_sha, token=token or False,

@@ -98,7 +98,7 @@ def test_a_real_projector_still_counts_through_a_symlink(tmp_path):
 
 
 def test_local_reads_are_bounded(tmp_path):
-    from vision_cache.detect.local import read_regular
+    from vision_cache.detect.files import read_regular
 
     huge = tmp_path / "sparse.gguf"
     with open(huge, "wb") as fh:

@@ -53,7 +53,7 @@ class AudioDetector:
     @staticmethod
     def _read_local(request: DetectionRequest) -> dict[str, str]:
         from .audio import AUDIO_FILES
-        from .local import MAX_CONFIG_BYTES, read_regular
+        from .files import MAX_CONFIG_BYTES, read_regular
 
         folder = request.local_path or ""
         if not os.path.isdir(folder):
@@ -106,7 +106,7 @@ class EmbeddingDetector:
         from .embedding import judge_embedding_info, judge_embedding_local
 
         if request.local_path is not None:
-            from .local import listdir, read_regular
+            from .files import listdir, read_regular
 
             folder = request.local_path if os.path.isdir(request.local_path) else os.path.dirname(request.local_path)
             read = read_regular(os.path.join(folder, "modules.json"), 1 << 20)

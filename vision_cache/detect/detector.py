@@ -139,8 +139,8 @@ class DefaultDetector:
     def _local(self, request: DetectionRequest) -> Detection:
         import os
 
+        from .files import MAX_CONFIG_BYTES, read_regular
         from .gguf_rules import judge_gguf_local, select_local
-        from .local import MAX_CONFIG_BYTES, read_regular
 
         path = request.local_path or ""
         selection = select_local(path, request.gguf_variant)

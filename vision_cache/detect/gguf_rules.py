@@ -52,7 +52,7 @@ def projector_capabilities(path: str) -> dict[str, bool]:
     """
     from gguf import GGUFReader  # ImportError -> unknown, never stored (pip install 'vision_cache[gguf]')
 
-    from .local import read_regular
+    from .files import read_regular
 
     read = read_regular(path, PROJECTOR_HEADER_BYTES)
     if read is None:
@@ -119,7 +119,7 @@ def is_gguf_weight(name: str) -> bool:
 def select_local(path: str, variant: str | None = None) -> LocalGGUF | None:
     """The GGUF weight file and projectors a load of ``path`` (and ``variant``) would use, or None if
     ``path`` holds no GGUF weights at all (then it is judged by its ``config.json``)."""
-    from .local import listdir
+    from .files import listdir
 
     if os.path.isdir(path):
         if variant:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from ..ledger import Ledger
+#: ``Ledger.shared``'s shape: (identity, build, ttl, valid) -> the value computed once for all processes
+Shared = Callable[[str, Callable[[], Any], float, Callable[[Any], bool]], Any]
 
 @dataclasses.dataclass(frozen=True)
 class Registry:
@@ -44,8 +44,8 @@ class Registry:
 _FIELDS = ("vision_types", "vision_classes", "audio_types", "text_types")
 
 
-def registry_source(ledger: Ledger) -> Callable[[], Registry]:
-    """:func:`transformers_registry`, shared by every process through ``ledger``.
+def registry_source(shared: Shared) -> Callable[[], Registry]:
+    """:func:`transformers_registry`, shared by every process through ``shared`` (``Ledger.shared``).
 
     Importing the tables costs a second or two of CPU, paid by every process that meets its first
     cold model. The first process imports them and stores a snapshot keyed by the exact installed
@@ -60,9 +60,8 @@ def registry_source(ledger: Ledger) -> Callable[[], Registry]:
         identity = _transformers_identity()
         if identity is None:
             return transformers_registry()
-        snapshot = Registry.from_record(ledger.shared(
-            identity, lambda: transformers_registry().to_record(), _SNAPSHOT_TTL,
-            valid=lambda record: Registry.from_record(record) is not None))
+        snapshot = Registry.from_record(shared(identity, lambda: transformers_registry().to_record(), _SNAPSHOT_TTL,
+                                               lambda record: Registry.from_record(record) is not None))
         return snapshot if snapshot is not None else transformers_registry()
 
     return registry
