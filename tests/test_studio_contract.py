@@ -161,6 +161,20 @@ def test_any_casing_answers_from_one_entry_and_reports_the_hubs_casing(hub, tmp_
     assert hub.count() == 0
 
 
+def test_offline_any_casing_finds_the_model_the_hf_cache_holds(hub, tmp_path):
+    """The HF cache keeps a repo under the casing of its first download: offline, another casing
+    still finds it (Studio resolves casing against the cache), and reports the cache's spelling."""
+    from huggingface_hub import hf_hub_download
+
+    publish(hub, VLM)
+    hf_hub_download(VLM, "config.json", token=False)  # into this session's HF cache, as the Hub spells it
+    cache = vision_cache.VisionCache(directory=tmp_path / "store", memory_ttl=0)
+    hub.reset_counts()
+    verdict = cache.lookup(VLM.upper(), local_files_only=True)
+    assert (verdict.kind, verdict.source, verdict.subject) == (Kind.VISION, Source.STALE, VLM)
+    assert hub.count() == 0
+
+
 # -- local GGUF layouts --------------------------------------------------------------------------
 
 

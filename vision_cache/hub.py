@@ -63,6 +63,9 @@ class HubClient(Protocol):
     def cached_commit(self, repo_id: str, revision: str) -> str | None:
         """The commit the local HF cache last saw ``revision`` at (no request)."""
 
+    def cached_repo_id(self, repo_id: str) -> str | None:
+        """The repo id as the local HF cache spells it (its folder's casing), if it holds the repo (no request)."""
+
 
 class HfHubClient:
     """:class:`HubClient` over ``huggingface_hub`` (``HF_ENDPOINT``, ``HF_HOME``... as it reads them)."""
@@ -146,6 +149,25 @@ class HfHubClient:
         except (RevisionResolutionError, OSError, ValueError):
             return None
         return sha if is_commit_sha(sha) else None  # the refs/ file is plain text: trust only a sha
+
+    def cached_repo_id(self, repo_id: str) -> str | None:
+        """The spelling of ``repo_id`` whose ``models--org--name`` folder is in the HF cache (exact first,
+        then any casing: folder names keep the casing of the first download), or None."""
+        import os
+
+        from huggingface_hub import constants
+
+        wanted = "models--" + repo_id.replace("/", "--")
+        try:
+            if os.path.isdir(os.path.join(constants.HF_HUB_CACHE, wanted)):
+                return repo_id
+            folders = sorted(os.listdir(constants.HF_HUB_CACHE))
+        except OSError:
+            return None
+        for folder in folders:
+            if folder.lower() == wanted.lower():
+                return folder[len("models--"):].replace("--", "/", 1)
+        return None
 
 
 def _text(value: object) -> str | None:
@@ -288,4 +310,8 @@ class MemoryHub:
 
     def cached_commit(self, repo_id: str, revision: str) -> str | None:
         return self.cached_refs.get((repo_id.lower(), revision))
+
+    def cached_repo_id(self, repo_id: str) -> str | None:
+        key = repo_id.lower()
+        return self.names.get(key) if any(repo == key for repo, _ in self.cached_refs) else None
 

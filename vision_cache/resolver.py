@@ -62,16 +62,21 @@ class Resolver:
         return Resolution(state.commit_sha, state.files, repo_id=state.repo_id, card=state)
 
     def _without_hub(self, target: Target, reason: str) -> Resolution:
-        """No Hub: an explicit sha, an alias resolved earlier for this scope, or the HF cache's refs/."""
+        """No Hub: an explicit sha, an alias resolved earlier for this scope, or the HF cache's refs/.
+
+        The HF cache keeps a repo under the casing of its first download; a name asked in another
+        casing is read under that one (``repo_id``), as Studio resolves it.
+        """
+        cached_as = self.hub.cached_repo_id(target.subject.name)
         if is_commit_sha(target.revision):
-            return Resolution(target.revision, evidence=reason, stale=True, vouched=False)
+            return Resolution(target.revision, evidence=reason, stale=True, vouched=False, repo_id=cached_as)
         alias = self.ledger.alias(target)
         if alias is not None:
-            return Resolution(alias.sha, evidence=reason, stale=True, vouched=True)
-        sha = self.hub.cached_commit(target.subject.name, target.revision)
+            return Resolution(alias.sha, evidence=reason, stale=True, vouched=True, repo_id=cached_as)
+        sha = self.hub.cached_commit(cached_as or target.subject.name, target.revision)
         if sha is None:
             return Resolution(None, kind=Kind.UNKNOWN, evidence=f"{reason}, and this revision was never resolved here")
-        return Resolution(sha, evidence=reason, stale=True, vouched=False)
+        return Resolution(sha, evidence=reason, stale=True, vouched=False, repo_id=cached_as)
 
 
 def time_left(deadline: float) -> float:
