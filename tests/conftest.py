@@ -201,3 +201,20 @@ def redis_prefix():
     prefix = f"vc-test-{uuid4().hex}:"
     yield prefix
     delete_redis_prefix(prefix)
+
+
+def interrupt_when(proc: subprocess.Popen, ready, timeout: float = 20) -> tuple[str, str]:
+    """Once ``ready()`` (which may wait) returns, send ``proc`` a Ctrl-C (SIGINT) and collect its output;
+    a process still alive after ``timeout`` (or after a failure on the way) is killed."""
+    import signal
+
+    try:
+        ready()
+        assert proc.poll() is None, proc.communicate()  # still running: there is something to interrupt
+        proc.send_signal(signal.SIGINT)
+        return proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from conftest import REDIS_URL, TEXT_LLM, VLM, publish, require_redis
+from conftest import REDIS_URL, TEXT_LLM, VLM, interrupt_when, publish, require_redis
 
 from vision_cache import Kind, Question, Source, VisionCache, cli
 from vision_cache.ledger import Keys, encode_verdict
@@ -474,18 +473,13 @@ def test_ctrl_c_while_the_cache_is_being_built(tmp_path):
     store.close()
     proc = subprocess.Popen([sys.executable, "-m", "vision_cache", "ls", "--dir", str(folder)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    def opened_the_store() -> None:  # then it waits for the migration lease, still building its cache
         deadline = time.monotonic() + 30
         while not _has_open_file_under(proc.pid, folder) and time.monotonic() < deadline:
-            time.sleep(0.05)  # until it has opened the store (then it waits for the migration lease)
+            time.sleep(0.05)
         time.sleep(0.5)
-        assert proc.poll() is None, proc.communicate()  # still building its cache
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+
+    out, err = interrupt_when(proc, opened_the_store)
     assert proc.returncode == 130, (out, err)
     assert err == "interrupted; the store is consistent (every write is atomic)\n"
 

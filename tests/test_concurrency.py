@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AUDIO, TEXT_LLM, TEXT_LLM_2, VLM, VLM_2, manifest, publish
+from conftest import AUDIO, TEXT_LLM, TEXT_LLM_2, VLM, VLM_2, interrupt_when, manifest, publish
 
 from vision_cache import Kind, Source, Verdict, VisionCache
 from vision_cache.ledger import decode_verdict
@@ -404,15 +404,10 @@ def test_interrupted_warm_leaves_a_consistent_store(hub, tmp_path):
                              "--dir", str(store), *models], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
-        wait_for(lambda: hub.count(path_contains="config.json", method="GET") >= 2 or proc.poll() is not None,
-                 30, "the warm to get going")
-        assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        out, err = interrupt_when(proc, lambda: wait_for(
+            lambda: hub.count(path_contains="config.json", method="GET") >= 2 or proc.poll() is not None,
+            30, "the warm to get going"))
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
         hub.set_fault(None, None, 0)
     assert proc.returncode == 130, (proc.returncode, out, err)
     assert "Traceback" not in err, err
