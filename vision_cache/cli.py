@@ -260,7 +260,7 @@ def _answer(answer: object) -> str:
 def _warm(args: argparse.Namespace) -> int:
     token = _token_from_file(args.token_file)
     if token:
-        os.environ["HF_TOKEN"] = token  # warm start judges under the ambient token's scope
+        os.environ["HF_TOKEN"] = token  # the models named on the command line are looked up with it
     with _cache(args) as cache:
         report = cache.warm_start(args.models, scan_hf_cache=not args.no_hf_cache, hf_cache_dir=args.hf_cache_dir,
                                   progress=not args.json and sys.stderr.isatty())
