@@ -201,7 +201,7 @@ def decode_verdict(record: Any, source: Source = Source.STORE, revision: str | N
     subject, stored_revision, detector, evidence = get("subject"), get("revision"), get("detector"), get("evidence")
     if get("question", question.value) != question.value:
         raise ValueError("stored verdict answers another question than its key says")
-    if kind not in _STORED_KINDS[question]:
+    if type(kind) is not str or kind not in _STORED_KINDS[question]:  # a list or an object is unhashable
         raise ValueError("stored verdict has no valid kind for its question")
     if sha is not None and not (type(sha) is str and SHA_RE.fullmatch(sha)):
         raise ValueError("stored commit_sha is not 40 hex digits")
