@@ -472,6 +472,8 @@ class Ledger:
           clock (a live holder renews it anyway), so a dead holder whose clock ran ahead cannot hold the
           key for longer than ``2 * lease_ttl``. A waiter gives up (``unknown``) after the longest a
           healthy detection takes.
+        - A lease key holding what no process writes (not a string, a JSON null, a text that the store
+          cannot compare) is not a lease: detect without it, rather than wait on it.
         - If the store fails, detect without it.
         """
         from .lease import Lease
@@ -491,13 +493,19 @@ class Ledger:
                 if current is None:
                     holder = None
                     acquired = lease.try_acquire()
+                    if not acquired and self.store.get(lease.key) is None:
+                        break  # held, yet it reads as nothing (a planted null): not a lease
                     continue
+                if type(current) is not str:
+                    break  # no process writes such an owner (planted or garbled): not a lease
                 if holder is None:
                     self.count("lease_waits")
                 if current != holder:
                     holder, holder_since = current, time.monotonic()
                 elif time.monotonic() - holder_since > ttl:
-                    self.store.compare_and_touch(lease.key, holder, ttl)  # bound its life by our clock
+                    if not self.store.compare_and_touch(lease.key, holder, ttl) and \
+                            self.store.get(lease.key) == holder:  # bound its life by our clock...
+                        break  # ...unless it is not stored as we write it (planted): then it is not a lease
                     holder_since = time.monotonic()
                 time.sleep(_WAIT_POLL)
                 answer = self.read(target, version).verdict
@@ -509,6 +517,10 @@ class Ledger:
         except StoreError as exc:
             self.warn_once("store read", f"vision_cache: store unavailable, detecting without it ({exc})")
             return detect()
+        if not acquired:  # the lease key holds what no process writes: waiting on it could last forever
+            self.warn_once("malformed", "vision_cache: ignoring a malformed lease entry; detecting without it")
+            again = self.read(target, version).verdict
+            return again if again is not None else detect()
         try:
             again = self.read(target, version).verdict if version is not None else None
             if again is not None:
