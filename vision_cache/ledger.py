@@ -307,18 +307,25 @@ class Ledger:
 
     # -- the secret and auth scopes ------------------------------------------------------------------
 
-    def secret(self) -> bytes:
+    def secret(self, before_write: Callable[[], None] | None = None) -> bytes:
         """The per-install secret that keys auth-scope fingerprints: created once by whichever
-        process gets there first (atomic ``add``), then read back so that every process agrees."""
+        process gets there first (atomic ``add``), then read back so that every process agrees.
+
+        ``before_write`` runs before the secret is created or replaced (a write): the caller's last
+        chance to refuse bad input, so that a lookup that raises has written nothing."""
         if self._secret is None:
             try:
                 record = self.store.get(Keys.SECRET)
                 if record is None:
+                    if before_write is not None:
+                        before_write()
                     self.store.add(Keys.SECRET, os.urandom(32).hex(), None)
                     record = self.store.get(Keys.SECRET)
                 if not (type(record) is str and _SECRET_FORMAT.fullmatch(record)):
                     # Planted or damaged: replace it. Token-scoped verdicts become misses; nothing is
                     # served under a secret someone else chose.
+                    if before_write is not None:
+                        before_write()
                     self.warn_once("secret", "vision_cache: the store's secret was malformed; made a new one "
                                              "(verdicts stored for tokens will be detected again)")
                     record = os.urandom(32).hex()
@@ -326,13 +333,14 @@ class Ledger:
                 self._secret = bytes.fromhex(record)
             except StoreError as exc:
                 self.degrade(str(exc))
-                return self.secret()
+                return self.secret(before_write)
         return self._secret
 
-    def scope(self, token: str | None) -> str:
+    def scope(self, token: str | None, before_write: Callable[[], None] | None = None) -> str:
+        """The auth scope of ``token`` (``before_write``: see :meth:`secret`)."""
         from .target import auth_scope
 
-        return auth_scope(token, self.secret()) if token is not None else auth_scope(None, b"")
+        return auth_scope(token, self.secret(before_write)) if token is not None else auth_scope(None, b"")
 
     # -- reading: the hit path -----------------------------------------------------------------------
 
