@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from ._log import logger
-from .errors import StoreError, VisionCacheError
+from .errors import StoreError, StoreUnavailable, VisionCacheError
 from .settings import Settings
 from .stores.base import Store
 from .target import Subject, Target, same_subject
@@ -315,7 +315,12 @@ class Ledger:
         chance to refuse bad input, so that a lookup that raises has written nothing."""
         if self._secret is None:
             try:
-                record = self.store.get(Keys.SECRET)
+                try:
+                    record = self.store.get(Keys.SECRET)
+                except StoreError as exc:
+                    if isinstance(exc, StoreUnavailable):
+                        raise
+                    record = ""  # one unreadable entry (not JSON: a planted pickle): replaced below, as malformed
                 if record is None:
                     if before_write is not None:
                         before_write()
