@@ -18,8 +18,10 @@ from .cache import VisionCache
 from .errors import (
     ConfigurationError,
     InvalidModelNameError,
+    InvalidQuestionError,
     InvalidRevisionError,
     InvalidTokenError,
+    InvalidVariantError,
     LocalModelNotFoundError,
     VisionCacheError,
 )
@@ -37,8 +39,10 @@ from .verdict import Kind, Question, Source, Verdict
 __all__ = [
     "ConfigurationError",
     "InvalidModelNameError",
+    "InvalidQuestionError",
     "InvalidRevisionError",
     "InvalidTokenError",
+    "InvalidVariantError",
     "Kind",
     "Question",
     "LocalModelNotFoundError",

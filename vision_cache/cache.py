@@ -246,7 +246,13 @@ class VisionCache:
             return Target(subject, parsed_revision, LOCAL, None, True, variant, bool(require_image), asked)
         token = effective_token(hf_token)
         offline = bool(local_files_only) or hub_offline()
-        return Target(subject, parsed_revision, self.ledger.scope(token), token, offline, question=asked)
+
+        def validate() -> None:  # the first token ever creates the store's secret: not for a name the Hub refuses
+            from .target import validate_hub_subject
+
+            validate_hub_subject(subject)
+
+        return Target(subject, parsed_revision, self.ledger.scope(token, validate), token, offline, question=asked)
 
     @staticmethod
     def _version(target: Target) -> str | None:

@@ -44,7 +44,7 @@ from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
 from ._log import logger
-from .errors import StoreError, VisionCacheError
+from .errors import StoreError, StoreUnavailable, VisionCacheError
 from .settings import Settings
 from .stores.base import Store
 from .target import Subject, Target, same_subject
@@ -207,7 +207,7 @@ def decode_verdict(record: Any, source: Source = Source.STORE, revision: str | N
     subject, stored_revision, detector, evidence = get("subject"), get("revision"), get("detector"), get("evidence")
     if get("question", question.value) != question.value:
         raise ValueError("stored verdict answers another question than its key says")
-    if kind not in _STORED_KINDS[question]:
+    if type(kind) is not str or kind not in _STORED_KINDS[question]:  # a list or an object is unhashable
         raise ValueError("stored verdict has no valid kind for its question")
     if sha is not None and not (type(sha) is str and SHA_RE.fullmatch(sha)):
         raise ValueError("stored commit_sha is not 40 hex digits")
@@ -316,18 +316,30 @@ class Ledger:
 
     # -- the secret and auth scopes ------------------------------------------------------------------
 
-    def secret(self) -> bytes:
+    def secret(self, before_write: Callable[[], None] | None = None) -> bytes:
         """The per-install secret that keys auth-scope fingerprints: created once by whichever
-        process gets there first (atomic ``add``), then read back so that every process agrees."""
+        process gets there first (atomic ``add``), then read back so that every process agrees.
+
+        ``before_write`` runs before the secret is created or replaced (a write): the caller's last
+        chance to refuse bad input, so that a lookup that raises has written nothing."""
         if self._secret is None:
             try:
-                record = self.store.get(Keys.SECRET)
+                try:
+                    record = self.store.get(Keys.SECRET)
+                except StoreError as exc:
+                    if isinstance(exc, StoreUnavailable):
+                        raise
+                    record = ""  # one unreadable entry (not JSON: a planted pickle): replaced below, as malformed
                 if record is None:
+                    if before_write is not None:
+                        before_write()
                     self.store.add(Keys.SECRET, os.urandom(32).hex(), None)
                     record = self.store.get(Keys.SECRET)
                 if not (type(record) is str and _SECRET_FORMAT.fullmatch(record)):
                     # Planted or damaged: replace it. Token-scoped verdicts become misses; nothing is
                     # served under a secret someone else chose.
+                    if before_write is not None:
+                        before_write()
                     self.warn_once("secret", "vision_cache: the store's secret was malformed; made a new one "
                                              "(verdicts stored for tokens will be detected again)")
                     record = os.urandom(32).hex()
@@ -335,13 +347,14 @@ class Ledger:
                 self._secret = bytes.fromhex(record)
             except StoreError as exc:
                 self.degrade(str(exc))
-                return self.secret()
+                return self.secret(before_write)
         return self._secret
 
-    def scope(self, token: str | None) -> str:
+    def scope(self, token: str | None, before_write: Callable[[], None] | None = None) -> str:
+        """The auth scope of ``token`` (``before_write``: see :meth:`secret`)."""
         from .target import auth_scope
 
-        return auth_scope(token, self.secret()) if token is not None else auth_scope(None, b"")
+        return auth_scope(token, self.secret(before_write)) if token is not None else auth_scope(None, b"")
 
     # -- reading: the hit path -----------------------------------------------------------------------
 
@@ -481,6 +494,8 @@ class Ledger:
           lease's expiry by its own clock (a live holder renews it anyway), so a dead holder whose
           clock ran ahead cannot hold the key for much more than ``2.4 * lease_ttl``. A waiter gives up
           (``unknown``) after the longest a healthy detection takes.
+        - A lease key holding what no process writes (not a string, a JSON null, a text that the store
+          cannot compare) is not a lease: detect without it, rather than wait on it.
         - If the store fails, detect without it.
         """
         from .lease import Lease
@@ -500,15 +515,21 @@ class Ledger:
                 if current is None:
                     holder = None
                     acquired = lease.try_acquire()
+                    if not acquired and self.store.get(lease.key) is None:
+                        break  # held, yet it reads as nothing (a planted null): not a lease
                     continue
+                if type(current) is not str:
+                    break  # no process writes such an owner (planted or garbled): not a lease
                 if holder is None:
                     self.count("lease_waits")
                 if current != holder:
                     holder, holder_since = current, time.monotonic()
                 elif time.monotonic() - holder_since > ttl + ttl / 3 + _WAIT_POLL:
                     # A holder that died with a sane clock is gone by now; one still here is alive (it
-                    # renews every ttl/3) or died with a clock far ahead: bound its life by our clock.
-                    self.store.compare_and_touch(lease.key, holder, ttl)
+                    # renews every ttl/3) or died with a clock far ahead: bound its life by our clock...
+                    if not self.store.compare_and_touch(lease.key, holder, ttl) and \
+                            self.store.get(lease.key) == holder:
+                        break  # ...unless it is not stored as we write it (planted): then it is not a lease
                     holder_since = time.monotonic()
                 time.sleep(_WAIT_POLL)
                 answer = self.read(target, version).verdict
@@ -520,6 +541,10 @@ class Ledger:
         except StoreError as exc:
             self.warn_once("store read", f"vision_cache: store unavailable, detecting without it ({exc})")
             return detect()
+        if not acquired:  # the lease key holds what no process writes: waiting on it could last forever
+            self.warn_once("malformed", "vision_cache: ignoring a malformed lease entry; detecting without it")
+            again = self.read(target, version).verdict
+            return again if again is not None else detect()
         try:
             again = self.read(target, version).verdict if version is not None else None
             if again is not None:
