@@ -56,6 +56,19 @@ class Store(abc.ABC):
         where the backend allows it. Not a snapshot unless a backend says so."""
         return [self.get(key) for key in keys]
 
+    def get_text(self, key: str) -> str | bytes | None:
+        """The JSON text of the value under ``key``, not parsed (None if absent or expired): one read,
+        like ``get``. Equal texts are equal values, so a caller may remember what it made of a text
+        and skip parsing and validating it again (the ledger does, on the hit path).
+
+        Backends that hold the text return it as stored; this default re-encodes ``get``'s value
+        (canonically: equal texts still mean equal values). Raises :class:`StoreError` like ``get``.
+        """
+        import json
+
+        value = self.get(key)
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
     @abc.abstractmethod
     def set(self, key: str, value: Any, ttl: float | None) -> None:
         """Store ``value`` under ``key`` for ``ttl`` seconds (None: no expiry), replacing any value."""
