@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 from ._log import logger
 from .errors import StoreError, VisionCacheError
 from .settings import Settings
-from .stores.base import Store
+from .stores.base import Store, decode_json
 from .target import Subject, Target, same_subject
 from .verdict import SHA_RE, Kind, Source, Verdict
 
@@ -49,6 +49,7 @@ _WAIT_POLL = 0.05
 _MAX_TEXT = 4096
 _SECRET_FORMAT = re.compile(r"[0-9a-f]{64}")
 _MAX_TIME = 1 << 42  # unix seconds (year ~141,000): past this a stored time is planted, not written by us
+_MAX_REMEMBERED = 4096  # entries in each of the ledger's hit-path memories (emptied when full)
 
 
 class Keys:
@@ -215,6 +216,11 @@ class Ledger:
         self._fingerprint_source = fingerprint
         self._fingerprint: str | None = None
         self._secret: bytes | None = None
+        # the hit path's memory (docs/design.md, "The ledger"): validated records by their stored text,
+        # aliases until their fresh_until, and which stored detector fingerprints are older than ours
+        self._records: dict[str, tuple[str | bytes, str, Source, Verdict]] = {}
+        self._aliases: dict[str, tuple[str, float]] = {}
+        self._older: dict[str, bool] = {}
         self._warned: set[str] = set()
         self._pending_counts: dict[str, int] = {}
         self._counts_lock = threading.Lock()
@@ -283,31 +289,77 @@ class Ledger:
 
     def read(self, target: Target, version: str | None) -> Verdict | None:
         """The stored answer for ``target``: at ``version`` when it is known (one read), else through a
-        fresh alias (two reads: alias with the revision's denial, then the verdict). None: a miss."""
+        fresh alias: one read when this process already knows the alias (until its ``fresh_until``), else
+        two (the alias with the revision's denial, then the verdict). None: a miss.
+
+        A known alias is only a shortcut to a key: the verdict itself is read every time, so a purge
+        (which removes it) is seen on the next call; if it is gone, the alias is read again."""
         subject, scope = target.subject, target.scope
         if version is not None:
-            return self._verdict(target, self._get(Keys.verdict(subject, version, scope)), version)
-        alias_record, denial_record = self._get_many(
-            [Keys.alias(subject, target.revision, scope), Keys.denial(subject, target.revision, scope)])
+            return self._stored(target, Keys.verdict(subject, version, scope), version)
+        alias_key = Keys.alias(subject, target.revision, scope)
+        known = self._aliases.get(alias_key)
+        if known is not None:
+            if known[1] > time.time():
+                found = self._stored(target, Keys.verdict(subject, known[0], scope), known[0])
+                if found is not None:
+                    return found
+            self._aliases.pop(alias_key, None)
+        alias_record, denial_record = self._get_many([alias_key, Keys.denial(subject, target.revision, scope)])
         alias = decode_alias(alias_record)
         if alias is not None and alias.fresh:
-            found = self._verdict(target, self._get(Keys.verdict(subject, alias.sha, scope)), alias.sha)
+            found = self._stored(target, Keys.verdict(subject, alias.sha, scope), alias.sha)
             if found is not None:
+                self._remember_alias(alias_key, alias.sha, alias.fresh_until)
                 return found
         return self._verdict(target, denial_record, None)
 
     def verdict_at(self, target: Target, sha: str, source: Source = Source.STORE) -> Verdict | None:
         """The stored verdict at commit ``sha`` for this scope, if still good."""
-        return self._verdict(target, self._get(Keys.verdict(target.subject, sha, target.scope)), sha, source)
+        return self._stored(target, Keys.verdict(target.subject, sha, target.scope), sha, source)
 
     def alias(self, target: Target) -> Alias | None:
         """The alias of ``target.revision``, fresh or not (a stale one may answer offline)."""
         return decode_alias(self._get(Keys.alias(target.subject, target.revision, target.scope)))
 
+    def _stored(self, target: Target, key: str, version: str, source: Source = Source.STORE) -> Verdict | None:
+        """The verdict under ``key`` if it is still good. A record is parsed and validated once per
+        distinct stored text: any other text under the key (rewritten, planted) is validated afresh.
+        Expiry and the detector check are applied on every read."""
+        try:
+            text = self.store.get_text(key)
+        except StoreError as exc:
+            self.warn_once("store read", f"vision_cache: store read failed ({exc})")
+            self.count("errors")
+            return None
+        if text is None:
+            return None
+        cached = self._records.get(key)
+        if cached is not None and cached[0] == text and cached[1] == target.revision and cached[2] is source:
+            verdict = cached[3]
+        else:
+            try:
+                record = decode_json(text)
+            except ValueError as exc:
+                self.warn_once("malformed", f"vision_cache: ignoring a malformed store entry ({exc})")
+                return None
+            verdict = self._validated(target, record, version, source)
+            if verdict is None:
+                return None
+            if len(self._records) >= _MAX_REMEMBERED:
+                self._records.clear()
+            self._records[key] = (text, target.revision, source, verdict)
+        return verdict if self._current(verdict) else None
+
     def _verdict(self, target: Target, record: Any, version: str | None,
                  source: Source = Source.STORE) -> Verdict | None:
         if record is None:
             return None
+        verdict = self._validated(target, record, version, source)
+        return verdict if verdict is not None and self._current(verdict) else None
+
+    def _validated(self, target: Target, record: Any, version: str | None, source: Source) -> Verdict | None:
+        """The verdict a record holds, if it is well formed and belongs under this key (else a miss)."""
         try:
             verdict = decode_verdict(record, source, target.revision)
         except ValueError as exc:
@@ -315,14 +367,28 @@ class Ledger:
             return None
         if verdict.commit_sha != version or not same_subject(verdict.subject, target.subject):
             return None  # not what this key should hold: treat as a miss
-        if verdict.expires_at is not None and verdict.expires_at <= time.time():
-            return None
-        if verdict.kind is Kind.NOT_VISION and verdict.detector != self.fingerprint:
-            from .fingerprint import is_older
-
-            if is_older(verdict.detector, self.fingerprint):
-                return None  # an upgraded detector may know better: re-check negatives (positives stand)
         return verdict
+
+    def _current(self, verdict: Verdict) -> bool:
+        """Whether a valid stored verdict may still be served: not expired, and not a negative from an
+        older detector (an upgraded detector may know better: negatives are re-checked, positives stand)."""
+        if verdict.expires_at is not None and verdict.expires_at <= time.time():
+            return False
+        if verdict.kind is Kind.NOT_VISION and verdict.detector != self.fingerprint:
+            older = self._older.get(verdict.detector)
+            if older is None:
+                from .fingerprint import is_older
+
+                if len(self._older) >= _MAX_REMEMBERED:
+                    self._older.clear()
+                older = self._older[verdict.detector] = is_older(verdict.detector, self.fingerprint)
+            return not older
+        return True
+
+    def _remember_alias(self, key: str, sha: str, fresh_until: float) -> None:
+        if len(self._aliases) >= _MAX_REMEMBERED:
+            self._aliases.clear()
+        self._aliases[key] = (sha, fresh_until)
 
     def _get(self, key: str) -> Any:
         return self.guarded(lambda: self.store.get(key), None, "store read")
@@ -357,9 +423,10 @@ class Ledger:
     def write_alias(self, target: Target, revision: str, sha: str) -> None:
         """Remember that ``revision`` pointed at ``sha`` for this scope: fresh for alias_ttl, then stale-only."""
         now = time.time()
-        self._set(Keys.alias(target.subject, revision, target.scope),
-                  {"sha": sha, "resolved_at": now, "fresh_until": now + self.settings.alias_ttl},
+        key = Keys.alias(target.subject, revision, target.scope)
+        self._set(key, {"sha": sha, "resolved_at": now, "fresh_until": now + self.settings.alias_ttl},
                   self.settings.alias_ttl + STALE_WINDOW, "store write")
+        self._remember_alias(key, sha, now + self.settings.alias_ttl)
 
     def _set(self, key: str, value: Any, ttl: float | None, what: str) -> None:
         self.guarded(lambda: self.store.set(key, value, ttl), None, what)

@@ -1,0 +1,108 @@
+"""The hit path's memories never weaken what a stored answer must be (issue 10).
+
+The ledger remembers a validated record by its exact stored text, and an alias until its own
+``fresh_until``; the cache reuses a parsed name for up to a second. These tests prove that, with
+all of that in place, on disk and on Redis: a record that changes in any way is validated again
+(store contents are hostile), nothing expired is served, a stored negative from an older detector
+is re-checked, and a purge is seen on the next call with ``memory_ttl=0``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from conftest import TEXT_LLM, VLM, publish
+
+from vision_cache import Kind, Source
+from vision_cache.ledger import Keys
+
+
+def _stored(cache, subject_fragment: str) -> tuple[str, dict]:
+    key, record, _ = next((k, v, e) for k, v, e in cache.store.scan(Keys.family(Keys.VERDICT))
+                          if subject_fragment.lower() in k)
+    return key, record
+
+
+def test_a_hostile_record_after_a_remembered_good_one_is_validated_again(hub, make_cache):
+    sha = publish(hub, VLM)
+    cache = make_cache()
+    cache.lookup(VLM)
+    key, good = _stored(cache, VLM)
+    for revision in (None, sha):  # by name (through the alias) and by commit
+        assert cache.lookup(VLM, revision=revision).source is Source.STORE  # remembered by its text
+    other = "0" * 40
+    hostile = [
+        {**good, "kind": "unknown"},  # an unknown is never stored
+        {**good, "kind": "bogus"},
+        {**good, "commit_sha": other},  # a record under the wrong key
+        {**good, "subject": "someone/else"},
+        {**good, "created_at": "yesterday"},
+        {**good, "created_at": True},  # equal to 1 in Python: must not pass for the remembered record
+        {**good, "evidence": "line\nbreak"},
+        {**good, "expires_at": time.time() - 1},  # expired
+        [good],
+        "vision",
+    ]
+    for planted in hostile:
+        for revision in (None, sha):
+            cache.store.set(key, planted, None)  # (a miss re-detects and writes the good record back)
+            verdict = cache.lookup(VLM, revision=revision)
+            assert verdict.source is Source.DETECTED, (planted, revision)  # a miss: detected again
+            assert verdict.kind is Kind.VISION
+        cache.store.set(key, good, None)
+        assert cache.lookup(VLM, revision=sha).source is Source.STORE
+
+
+def test_a_remembered_verdict_is_not_served_past_its_expiry(hub, make_cache):
+    sha = publish(hub, TEXT_LLM)
+    cache = make_cache(negative_ttl=0.5)
+    cache.lookup(TEXT_LLM)
+    assert cache.lookup(TEXT_LLM, revision=sha).source is Source.STORE  # its text is now remembered
+    key, record = _stored(cache, TEXT_LLM)
+    record["expires_at"] = time.time() + 0.3  # the same record, kept in the store past its own expiry
+    cache.store.set(key, record, None)
+    assert cache.lookup(TEXT_LLM, revision=sha).source is Source.STORE
+    time.sleep(0.4)
+    hub.reset_counts()
+    again = cache.lookup(TEXT_LLM, revision=sha)
+    assert again.source is Source.DETECTED and again.kind is Kind.NOT_VISION
+
+
+def test_an_older_detectors_negative_is_rechecked_every_time_it_is_read(hub, make_cache):
+    """A record whose text the ledger has already seen is still judged against the running detector."""
+    publish(hub, TEXT_LLM)
+    cache = make_cache()
+    cache.lookup(TEXT_LLM)
+    key, record = _stored(cache, TEXT_LLM)
+    older = {**record, "detector": "rules/1 transformers/4.0.0"}
+    for _ in range(2):
+        cache.store.set(key, older, None)  # the same bytes both times
+        verdict = cache.lookup(TEXT_LLM)
+        assert verdict.source is Source.DETECTED and verdict.detector == cache.fingerprint
+    newer = {**record, "detector": "rules/999 transformers/999.0.0"}
+    cache.store.set(key, newer, None)
+    assert cache.lookup(TEXT_LLM).source is Source.STORE  # a newer detector's negative stands
+
+
+def test_a_purge_by_another_process_is_seen_on_the_next_call(hub, make_cache):
+    sha = publish(hub, VLM)
+    reader, purger = make_cache(memory_ttl=0), make_cache()
+    reader.lookup(VLM)
+    for revision in (None, sha):
+        assert reader.lookup(VLM, revision=revision).source is Source.STORE
+        assert purger.purge(VLM) >= 1
+        assert reader.lookup(VLM, revision=revision).source is Source.DETECTED
+
+
+def test_an_alias_is_not_trusted_past_its_fresh_until(hub, make_cache):
+    """The alias a process remembers lives no longer than the stored one says."""
+    old_sha = publish(hub, TEXT_LLM)
+    cache = make_cache(alias_ttl=0.3)
+    assert cache.lookup(TEXT_LLM).commit_sha == old_sha
+    from conftest import config_bytes
+
+    new_sha = hub.commit(TEXT_LLM, {"config.json": config_bytes(VLM)})
+    assert cache.lookup(TEXT_LLM).commit_sha == old_sha  # main is trusted for alias_ttl
+    time.sleep(0.4)
+    moved = cache.lookup(TEXT_LLM)
+    assert (moved.commit_sha, moved.kind) == (new_sha, Kind.VISION)
