@@ -141,11 +141,13 @@ class VisionCache:
         if verdict is not None:
             self.ledger.count("hits_store")
             return self._memory.put(target, verdict)
+        missed_at = time.monotonic()
         if not target.subject.is_local:  # huggingface_hub's own rules, before anything is written
             from .target import validate_hub_subject
 
             validate_hub_subject(target.subject)
-        verdict = self.ledger.single_flight(target, version, lambda: self._detect(target, version))  # 4-7
+        verdict = self.ledger.single_flight(target, version, lambda: self._detect(target, version),  # 4-7
+                                            missed_at)
         self.ledger.count("misses")
         if verdict.kind is Kind.UNKNOWN:
             self.ledger.count("unknown")

@@ -433,12 +433,16 @@ class Ledger:
 
     # -- single-flight ---------------------------------------------------------------------------------
 
-    def single_flight(self, target: Target, version: str | None, detect: Callable[[], Verdict]) -> Verdict:
+    def single_flight(self, target: Target, version: str | None, detect: Callable[[], Verdict],
+                      missed_at: float | None = None) -> Verdict:
         """Run ``detect`` in one process across all that share the store; the others wait for its verdict.
 
         - The process that takes the key's lease (atomic ``add``) detects; ``detect`` writes the verdict.
-          With a known ``version`` it first reads once more (another process may have just finished);
-          by revision name, ``detect`` checks the resolved commit's verdict itself.
+          It first reads once more if another process may have finished since the caller's miss (read
+          at ``missed_at``, monotonic): with a known ``version``, after waiting for another holder, or
+          when the miss is older than a poll period (a first write opens the database, a first miss
+          imports validators: long enough for a holder to finish unseen). Else, by revision name,
+          ``detect`` checks the resolved commit's verdict itself.
         - The others poll for the verdict. If the holder ends with no answer (``unknown``), the
           waiters that overlapped it share that outcome; a call that starts later tries again.
         - If the holder dies its lease expires within ``lease_ttl`` and a waiter takes over; a waiter
@@ -451,7 +455,7 @@ class Ledger:
         give_up = time.monotonic() + self.settings.lease_ttl + self.settings.hub_timeout + self.settings.sidecar_timeout
         try:
             acquired = lease.try_acquire()
-            holder = None
+            holder, waited = None, False
             while not acquired:
                 current = self.store.get(lease.key)  # waiters read; only a free lease is worth a write
                 if holder is not None and current != holder:  # the attempt we waited on has ended
@@ -464,7 +468,7 @@ class Ledger:
                     continue
                 if holder is None:
                     self.count("lease_waits")
-                holder = current
+                holder, waited = current, True
                 time.sleep(_WAIT_POLL)
                 answer = self.read(target, version)
                 if answer is not None:
@@ -476,7 +480,8 @@ class Ledger:
             self.warn_once("store read", f"vision_cache: store unavailable, detecting without it ({exc})")
             return detect()
         try:
-            again = self.read(target, version) if version is not None else None
+            stale_miss = waited or missed_at is None or time.monotonic() - missed_at > _WAIT_POLL
+            again = self.read(target, version) if version is not None or stale_miss else None
             if again is not None:
                 return again
             verdict = detect()
