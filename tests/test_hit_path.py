@@ -106,3 +106,42 @@ def test_an_alias_is_not_trusted_past_its_fresh_until(hub, make_cache):
     time.sleep(0.4)
     moved = cache.lookup(TEXT_LLM)
     assert (moved.commit_sha, moved.kind) == (new_sha, Kind.VISION)
+
+
+def test_a_reused_parse_follows_the_ambient_token_at_once(make_cache, monkeypatch):
+    """A parsed name is reused for up to a second, but never across a login or logout."""
+    from vision_cache.hub import MemoryHub
+    from vision_cache.target import refresh_ambient
+
+    memory_hub = MemoryHub()
+    memory_hub.add_repo("acme/gated", {"config.json": b'{"model_type": "llava", "vision_config": {}}'},
+                        gated_for={"hf_allowed_token"})
+    cache = make_cache(hub=memory_hub)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    refresh_ambient()
+    try:
+        assert cache.lookup("acme/gated").kind is Kind.DENIED  # anonymous
+        monkeypatch.setenv("HF_TOKEN", "hf_allowed_token")
+        refresh_ambient()  # a login in this process
+        assert cache.lookup("acme/gated").kind is Kind.VISION
+        monkeypatch.delenv("HF_TOKEN")
+        refresh_ambient()
+        assert cache.lookup("acme/gated").kind is Kind.DENIED
+    finally:
+        refresh_ambient()
+
+
+def test_a_folder_created_under_a_hub_name_is_noticed_within_a_second(make_cache, tmp_path, monkeypatch):
+    from vision_cache.hub import MemoryHub
+
+    memory_hub = MemoryHub()
+    memory_hub.add_repo("acme/vlm", {"config.json": b'{"model_type": "llama", "architectures": ["LlamaForCausalLM"]}'})
+    cache = make_cache(hub=memory_hub)
+    monkeypatch.chdir(tmp_path)
+    assert cache.lookup("acme/vlm").kind is Kind.NOT_VISION  # the Hub repo
+    local = tmp_path / "acme" / "vlm"
+    local.mkdir(parents=True)
+    (local / "config.json").write_text('{"model_type": "llava", "vision_config": {}}')
+    time.sleep(1.05)
+    verdict = cache.lookup("acme/vlm")
+    assert verdict.kind is Kind.VISION and verdict.subject == str(local)  # now the local folder

@@ -19,18 +19,25 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
-from .ledger import Entry, Ledger, open_ledger
+from .ledger import Ledger, open_ledger
 from .memory_tier import MemoryTier
 from .settings import Settings, hub_offline
-from .target import LOCAL, Target, effective_token, is_commit_sha, parse_revision, parse_subject
+from .target import LOCAL, Target, ambient_token, effective_token, is_commit_sha, parse_revision, parse_subject
 from .verdict import Kind, Source, Verdict
 
-Seconds = float | timedelta
+if TYPE_CHECKING:  # annotations only: the hit path imports as little as it can
+    from collections.abc import Callable
+    from datetime import timedelta
+    from typing import Any
+
+    from .ledger import Entry
+
+    Seconds = float | timedelta
+
+_REPARSE = 1.0  # seconds a parsed Hub name is reused (a folder created under that name is noticed within this)
+_MAX_PARSED = 4096
 
 
 class VisionCache:
@@ -80,6 +87,8 @@ class VisionCache:
         failure_backoff: Seconds | None = None,
     ) -> None:
         if failure_backoff is not None:
+            import warnings
+
             warnings.warn("failure_backoff is gone: a transient failure is retried by the next call, and calls "
                           "that overlap an attempt share its outcome (single-flight)", DeprecationWarning,
                           stacklevel=2)
@@ -88,32 +97,59 @@ class VisionCache:
             hub_timeout=hub_timeout, sidecar_python=sidecar_python, sidecar_timeout=sidecar_timeout,
             redis_prefix=redis_prefix, lease_ttl=lease_ttl, memory_ttl=memory_ttl,
         )
-        if hub is None:
+        # The Hub client, the default detector and the resolver are made on the first miss: a hit needs
+        # none of them (nor the huggingface_hub and transformers imports they bring).
+        self._hub = hub
+        self._detector = detector
+        self._resolver: Any = None
+        self.ledger: Ledger = open_ledger(self.settings, lambda: self.fingerprint)
+        self._memory = MemoryTier(self.settings.memory_ttl)
+        self._fingerprint: str | None = None
+        # (model_name, revision, hf_token) -> (reuse until (monotonic), effective token, Target, version)
+        self._parsed: dict[tuple, tuple[float, str | None, Target, str | None]] = {}
+
+    @property
+    def hub(self) -> Any:
+        """The :class:`~vision_cache.hub.HubClient` misses go through."""
+        if self._hub is None:
             from .hub import HfHubClient
 
-            hub = HfHubClient()
-        self.hub = hub
-        self.ledger: Ledger = open_ledger(self.settings, lambda: self.fingerprint)
-        if detector is None:
+            self._hub = HfHubClient()
+        return self._hub
+
+    @property
+    def detector(self) -> Any:
+        """The detector misses run (the default one is built on first use)."""
+        if self._detector is None:
             from .detect.detector import DefaultDetector
             from .detect.registry import registry_source
 
-            detector = DefaultDetector(hub, registry_source(self.ledger), self.settings.sidecar_python,
-                                       self.settings.sidecar_timeout)
-        self.detector = detector
-        from .resolver import Resolver
+            self._detector = DefaultDetector(self.hub, registry_source(self.ledger), self.settings.sidecar_python,
+                                             self.settings.sidecar_timeout)
+        return self._detector
 
-        self.resolver = Resolver(hub, self.ledger)
-        self._memory = MemoryTier(self.settings.memory_ttl)
-        self._fingerprint: str | None = None
+    @property
+    def resolver(self) -> Any:
+        if self._resolver is None:
+            from .resolver import Resolver
+
+            self._resolver = Resolver(self.hub, self.ledger)
+        return self._resolver
 
     @property
     def fingerprint(self) -> str:
         """The detector's fingerprint, recorded in every verdict (computed once per cache)."""
         if self._fingerprint is None:
-            from .detect.detector import detector_fingerprint
+            if self._detector is None and self.settings.sidecar_python is None:
+                # The default detector's fingerprint without building the detector: a not_vision hit
+                # needs it (tests/test_fingerprint.py checks it equals DefaultDetector().fingerprint).
+                from .fingerprint import default_fingerprint
 
-            self._fingerprint = detector_fingerprint(self.detector)
+                self._fingerprint = default_fingerprint()
+            else:
+                from .detect.detector import detector_fingerprint
+
+                self._fingerprint = detector_fingerprint(self.detector)
         return self._fingerprint
 
     # -- the public API --------------------------------------------------------------------------
@@ -131,12 +167,12 @@ class VisionCache:
             InvalidModelNameError, InvalidRevisionError, InvalidTokenError, LocalModelNotFoundError:
             bad input (nothing is written). Store, Redis and Hub failures never raise.
         """
-        target = self._target(model_name, hf_token, local_files_only, revision)  # 1. parse
-        verdict = self._memory.get(target)  # 2. memory tier
-        if verdict is not None:
-            self.ledger.count("hits_memory")
-            return verdict
-        version = self._version(target)
+        target, version = self._parse(model_name, hf_token, revision)  # 1. parse
+        if self._memory.ttl:
+            verdict = self._memory.get(target)  # 2. memory tier
+            if verdict is not None:
+                self.ledger.count("hits_memory")
+                return verdict
         verdict = self.ledger.read(target, version)  # 3. ledger read
         if verdict is not None:
             self.ledger.count("hits_store")
@@ -146,6 +182,7 @@ class VisionCache:
             from .target import validate_hub_subject
 
             validate_hub_subject(target.subject)
+            target = target._replace(offline=bool(local_files_only) or hub_offline())  # read live, on a miss
         verdict = self.ledger.single_flight(target, version, lambda: self._detect(target, version),  # 4-7
                                             missed_at)
         self.ledger.count("misses")
@@ -157,23 +194,35 @@ class VisionCache:
 
     # -- the pipeline's steps ------------------------------------------------------------------------
 
-    def _target(self, model_name: object, hf_token: object, local_files_only: object, revision: object) -> Target:
+    def _parse(self, model_name: object, hf_token: object, revision: object) -> tuple[Target, str | None]:
+        """The target, and its content version when it is known without the network (a commit sha or
+        a local digest). ``offline`` is left False for a Hub name: only a miss reads it.
+
+        A Hub name's parse is reused for up to a second (never past a change of the ambient token):
+        parsing, the path check that tells a Hub name from a local folder, and the keyed auth scope
+        cost more than the rest of a hit. Local paths are parsed, and digested, on every call."""
+        key = (model_name, revision, hf_token)
+        try:
+            parsed = self._parsed.get(key)
+        except TypeError:  # unhashable input: parsed (and refused) below
+            parsed = key = None
+        if parsed is not None and parsed[0] > time.monotonic() and (hf_token is not None
+                                                                     or parsed[1] == ambient_token()):
+            return parsed[2], parsed[3]
         subject = parse_subject(model_name)
         parsed_revision = parse_revision(revision)
         if subject.is_local:
-            return Target(subject, parsed_revision, LOCAL, None, True)
-        token = effective_token(hf_token)
-        offline = bool(local_files_only) or hub_offline()
-        return Target(subject, parsed_revision, self.ledger.scope(token), token, offline)
-
-    @staticmethod
-    def _version(target: Target) -> str | None:
-        """The content version when it is known without the network: a commit sha or a local digest."""
-        if target.subject.is_local:
             from .detect.local import content_digest
 
-            return content_digest(target.subject.name)
-        return target.revision if is_commit_sha(target.revision) else None
+            return Target(subject, parsed_revision, LOCAL, None, True), content_digest(subject.name)
+        token = effective_token(hf_token)
+        target = Target(subject, parsed_revision, self.ledger.scope(token), token, False)
+        version = parsed_revision if is_commit_sha(parsed_revision) else None
+        if key is not None:
+            if len(self._parsed) >= _MAX_PARSED:
+                self._parsed.clear()
+            self._parsed[key] = (time.monotonic() + _REPARSE, token, target, version)
+        return target, version
 
     def _detect(self, target: Target, version: str | None) -> Verdict:
         """Steps 5-7, in the one process that holds the key's lease."""
