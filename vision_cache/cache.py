@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
 
 from .ledger import Ledger, open_ledger
 from .memory_tier import MemoryTier
@@ -27,6 +26,7 @@ from .settings import Settings, hub_offline
 from .target import LOCAL, Target, ambient_token, effective_token, is_commit_sha, parse_revision, parse_subject
 from .verdict import Kind, Source, Verdict
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: the hit path imports as little as it can
     from collections.abc import Callable
     from datetime import timedelta

@@ -33,15 +33,19 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
 
 from ._log import logger
+from ._tuples import NamedTuple
 from .errors import StoreError, VisionCacheError
 from .settings import Settings
 from .stores.base import Store, decode_json
 from .target import Subject, Target, same_subject
 from .verdict import SHA_RE, Kind, Source, Verdict
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
 
 SEP = "\x1f"
 STALE_WINDOW = 30 * 24 * 3600.0  # an expired alias is kept this long, to answer when the Hub is unreachable

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
 
+from ._tuples import NamedTuple
 from .errors import ConfigurationError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+    Parser = Callable[[Any, str], Any]
 
 DAY = 24 * 3600.0
 MAX_SECONDS = 100 * 365 * DAY  # a lifetime beyond a century is a typo; it would also overflow time APIs
@@ -157,8 +163,6 @@ def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:60] + "..."
 
-
-Parser = Callable[[Any, str], Any]
 
 #: name -> (parser, default). The environment variable is :func:`environment_variable` (name).
 FIELDS: dict[str, tuple[Parser, Any]] = {

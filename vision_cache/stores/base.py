@@ -19,10 +19,13 @@ secret and every lifetime belong to :mod:`vision_cache.ledger`.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
-from typing import Any
 
 from ..errors import StoreError, StoreUnavailable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 __all__ = ["Store", "StoreError", "StoreUnavailable", "decode_json"]
 

@@ -30,18 +30,18 @@ Guarantees, on top of :mod:`.base`:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import threading
 import time
-from typing import TYPE_CHECKING, Any
 
 from .._log import logger
 from .base import Store, StoreError, decode_json
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import Any
 
     import diskcache
 
@@ -471,8 +471,14 @@ def _identity(path: str) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
-@contextlib.contextmanager
 def _exclusive(lock_path: str, directory: str):
+    """:func:`_hold_exclusive` as a context manager (contextlib is imported only here: a rare path)."""
+    import contextlib
+
+    return contextlib.contextmanager(_hold_exclusive)(lock_path, directory)
+
+
+def _hold_exclusive(lock_path: str, directory: str):
     """Hold an exclusive ``flock`` on ``lock_path`` (created 0600), waiting at most ``_LOCK_WAIT`` s.
 
     Without ``fcntl`` (Windows) nothing is locked: recovery is then per process, as before.
