@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from conftest import TEXT_LLM, VLM, publish
 
 from vision_cache import Kind, Source
@@ -145,3 +146,30 @@ def test_a_folder_created_under_a_hub_name_is_noticed_within_a_second(make_cache
     time.sleep(1.05)
     verdict = cache.lookup("acme/vlm")
     assert verdict.kind is Kind.VISION and verdict.subject == str(local)  # now the local folder
+
+
+@pytest.mark.parametrize("native_text", [True, False], ids=["text", "values"])
+def test_a_record_equal_in_value_but_not_in_type_is_validated_again(native_text, tmp_path):
+    """From a store that hands back text, records are remembered by text; from one that cannot
+    (Redis behind its fallback tier, a custom store), by value: ``true == 1`` must not pass."""
+    from vision_cache import VisionCache
+    from vision_cache.hub import MemoryHub
+    from vision_cache.stores.base import Store
+    from vision_cache.stores.memory import MemoryStore
+
+    class ValuesOnly(MemoryStore):
+        get_text = Store.get_text  # not native: the ledger reads values with get()
+
+    memory_hub = MemoryHub()
+    sha = memory_hub.add_repo("acme/vlm", {"config.json": b'{"model_type": "llava", "vision_config": {}}'})
+    cache = VisionCache(directory=tmp_path / "store", hub=memory_hub, memory_ttl=0)
+    cache.ledger.store = MemoryStore() if native_text else ValuesOnly()
+    cache.lookup("acme/vlm", revision=sha)
+    key, record = _stored(cache, "acme/vlm")
+    cache.store.set(key, {**record, "created_at": 1}, None)  # valid: one second after 1970
+    assert cache.lookup("acme/vlm", revision=sha).source is Source.STORE
+    assert cache.lookup("acme/vlm", revision=sha).source is Source.STORE  # remembered
+    cache.store.set(key, {**record, "created_at": True}, None)  # equal to 1, but not a time
+    assert cache.lookup("acme/vlm", revision=sha).source is Source.DETECTED
+    cache.store.set(key, {**record, "created_at": 1.0}, None)  # equal, and a time: the same verdict
+    assert cache.lookup("acme/vlm", revision=sha).source is Source.STORE

@@ -189,6 +189,14 @@ def decode_alias(record: Any) -> Alias | None:
     return None
 
 
+def _same_record(record: Any, validated: Any) -> bool:
+    """Whether ``record`` (a value read back from a store) would validate exactly as ``validated`` (a
+    record that did). Equal JSON values can differ only in their numbers' types (``true == 1 == 1.0``)
+    and :func:`decode_verdict` checks the type of two numbers only: a time may not be a bool."""
+    return (type(record) is dict and record == validated and type(record.get("created_at")) is not bool
+            and type(record.get("expires_at")) is not bool)
+
+
 def _is_text(value: Any) -> bool:
     return type(value) is str and len(value) <= _MAX_TEXT and value.isprintable()
 
@@ -328,22 +336,26 @@ class Ledger:
 
     def _stored(self, target: Target, key: str, version: str, source: Source = Source.STORE) -> Verdict | None:
         """The verdict under ``key`` if it is still good. A record is parsed and validated once per
-        distinct stored text: any other text under the key (rewritten, planted) is validated afresh.
+        distinct stored text (any other text under the key, rewritten or planted, is validated afresh);
+        from a store that cannot hand back its text, once per distinct value (see :func:`_same_record`).
         Expiry and the detector check are applied on every read."""
+        store = self.store
+        as_text = type(store).get_text is not Store.get_text  # a backend that holds the text itself
         try:
-            text = self.store.get_text(key)
+            stored = store.get_text(key) if as_text else store.get(key)
         except StoreError as exc:
             self.warn_once("store read", f"vision_cache: store read failed ({exc})")
             self.count("errors")
             return None
-        if text is None:
+        if stored is None:
             return None
         cached = self._records.get(key)
-        if cached is not None and cached[0] == text and cached[1] == target.revision and cached[2] is source:
+        if cached is not None and cached[1] == target.revision and cached[2] is source and (
+                cached[0] == stored if as_text else _same_record(stored, cached[0])):
             verdict = cached[3]
         else:
             try:
-                record = decode_json(text)
+                record = decode_json(stored) if as_text else stored
             except ValueError as exc:
                 self.warn_once("malformed", f"vision_cache: ignoring a malformed store entry ({exc})")
                 return None
@@ -352,7 +364,7 @@ class Ledger:
                 return None
             if len(self._records) >= _MAX_REMEMBERED:
                 self._records.clear()
-            self._records[key] = (text, target.revision, source, verdict)
+            self._records[key] = (stored, target.revision, source, verdict)
         return verdict if self._current(verdict) else None
 
     def _verdict(self, target: Target, record: Any, version: str | None,
