@@ -173,3 +173,31 @@ def test_a_record_equal_in_value_but_not_in_type_is_validated_again(native_text,
     assert cache.lookup("acme/vlm", revision=sha).source is Source.DETECTED
     cache.store.set(key, {**record, "created_at": 1.0}, None)  # equal, and a time: the same verdict
     assert cache.lookup("acme/vlm", revision=sha).source is Source.STORE
+
+
+def test_read_many_answers_as_read_does_one_by_one(hub, make_cache):
+    """The warm start's batched re-check: every case of a lookup by name or by commit, at once."""
+    from conftest import AUDIO, TEXT_LLM_2, VLM_2
+
+    shas = {m: publish(hub, m) for m in (VLM, TEXT_LLM, AUDIO, VLM_2, TEXT_LLM_2)}
+    cache = make_cache()
+    for model in (VLM, TEXT_LLM, AUDIO, VLM_2, TEXT_LLM_2):
+        cache.lookup(model)
+    assert cache.lookup("acme/gone").kind is Kind.DENIED  # a stored denial, no alias
+    verdict_key, _ = _stored(cache, AUDIO)
+    cache.store.delete(verdict_key)  # a fresh alias whose verdict is gone
+    alias_key = next(k for k, _, _ in cache.store.scan(Keys.family(Keys.ALIAS)) if VLM_2.lower() in k)
+    cache.store.set(alias_key, {"sha": "nope"}, None)  # a hostile alias
+    bad_key, bad = _stored(cache, TEXT_LLM_2)
+    cache.store.set(bad_key, {**bad, "kind": "bogus"}, None)  # a hostile verdict
+    names = [VLM, TEXT_LLM, AUDIO, VLM_2, TEXT_LLM_2, "acme/gone", "acme/never-seen"]
+    reads = [cache._parse(name, None, revision) for name in names for revision in (None,)]
+    reads += [cache._parse(VLM, None, shas[VLM]), cache._parse(TEXT_LLM, None, shas[TEXT_LLM])]
+    fresh = make_cache()  # knows no alias yet
+    one_by_one = [fresh.ledger.read(target, version) for target, version in reads]
+    batched = make_cache().ledger.read_many(reads)
+    assert batched == one_by_one
+    assert [None if v is None else v.kind.value for v in batched] == [
+        "vision", "not_vision", None, None, None, "denied", None, "vision", "not_vision"]
+    found = make_cache()._stored_many(names + ["./not/here", "bad name!"])
+    assert sorted(found) == sorted([TEXT_LLM, VLM, "acme/gone"])

@@ -194,6 +194,31 @@ class VisionCache:
 
     # -- the pipeline's steps ------------------------------------------------------------------------
 
+    def _stored_many(self, model_names: list[str]) -> dict[str, Verdict]:
+        """The stored answers for ``model_names`` (at their default revision, for the ambient token),
+        read in a few batched store reads (a warm start's re-check of every model). Names that are
+        local paths, that fail to parse, or that have no good stored answer are left out: the caller
+        looks those up one by one."""
+        from .errors import VisionCacheError
+        from .target import DEFAULT_REVISION
+
+        token = effective_token(None)  # what _parse(name, None, None) gives each of them
+        scope = self.ledger.scope(token)
+        parsed = []
+        for name in model_names:
+            try:
+                subject = parse_subject(name)
+            except VisionCacheError:
+                continue
+            if not subject.is_local:
+                parsed.append((name, Target(subject, DEFAULT_REVISION, scope, token, False)))
+        found = {}
+        for (name, _), verdict in zip(parsed, self.ledger.read_many([(t, None) for _, t in parsed]), strict=True):
+            if verdict is not None:
+                found[name] = verdict
+        self.ledger.count("hits_store", len(found))
+        return found
+
     def _parse(self, model_name: object, hf_token: object, revision: object) -> tuple[Target, str | None]:
         """The target, and its content version when it is known without the network (a commit sha or
         a local digest). ``offline`` is left False for a Hub name: only a miss reads it.

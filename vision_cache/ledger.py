@@ -326,6 +326,42 @@ class Ledger:
                 return found
         return self._verdict(target, denial_record, None)
 
+    def read_many(self, reads: list[tuple[Target, str | None]]) -> list[Verdict | None]:
+        """:meth:`read` for many ``(target, version)`` at once, in two batched store reads whatever their
+        number (three if some fresh alias's verdict is gone): the verdicts at known versions with the
+        aliases of the others; then the verdicts at the fresh aliases' commits with the other names'
+        denials. The same answers as :meth:`read`, one by one."""
+        keys = [Keys.verdict(t.subject, v, t.scope) if v is not None else Keys.alias(t.subject, t.revision, t.scope)
+                for t, v in reads]
+        answers: list[Verdict | None] = [None] * len(reads)
+        then: list[tuple[int, str, Alias | None]] = []  # (index, key to read next, the fresh alias if any)
+        for index, ((target, version), record) in enumerate(zip(reads, self._get_many(keys), strict=True)):
+            if version is not None:
+                answers[index] = self._verdict(target, record, version)
+                continue
+            alias = decode_alias(record)
+            if alias is not None and alias.fresh:
+                then.append((index, Keys.verdict(target.subject, alias.sha, target.scope), alias))
+            else:
+                then.append((index, Keys.denial(target.subject, target.revision, target.scope), None))
+        denials: list[int] = []  # fresh aliases whose verdict is not (or no longer) good
+        for (index, _, alias), record in zip(then, self._get_many([key for _, key, _ in then]), strict=True):
+            target = reads[index][0]
+            if alias is None:
+                answers[index] = self._verdict(target, record, None)
+                continue
+            answers[index] = found = self._verdict(target, record, alias.sha)
+            if found is not None:
+                self._remember_alias(keys[index], alias.sha, alias.fresh_until)
+            else:
+                denials.append(index)
+        if denials:
+            records = self._get_many([Keys.denial(reads[i][0].subject, reads[i][0].revision, reads[i][0].scope)
+                                      for i in denials])
+            for index, record in zip(denials, records, strict=True):
+                answers[index] = self._verdict(reads[index][0], record, None)
+        return answers
+
     def verdict_at(self, target: Target, sha: str, source: Source = Source.STORE) -> Verdict | None:
         """The stored verdict at commit ``sha`` for this scope, if still good."""
         return self._stored(target, Keys.verdict(target.subject, sha, target.scope), sha, source)
@@ -553,11 +589,12 @@ class Ledger:
         "errors",  # store failures survived
     )
 
-    def count(self, name: str) -> None:
-        """Count an event. Counts collect in memory and reach the store at most once a second (a hit
-        must not become a write); a crash loses at most that second. Statistics, never verdicts."""
+    def count(self, name: str, events: int = 1) -> None:
+        """Count an event (or ``events`` of them). Counts collect in memory and reach the store at most
+        once a second (a hit must not become a write); a crash loses at most that second. Statistics,
+        never verdicts."""
         with self._counts_lock:
-            self._pending_counts[name] = self._pending_counts.get(name, 0) + 1
+            self._pending_counts[name] = self._pending_counts.get(name, 0) + events
             due = time.monotonic() - self._last_flush >= 1.0
         if due:
             self.flush_counts()

@@ -345,6 +345,12 @@ class DiskStore(Store):
             if rows is None:
                 return self._run(lambda cache: [cache.get(key) for key in keys])
             for key, value, mode, filename in rows:
+                if filename is None and mode == _MODE_RAW and type(value) is str:  # the usual row, inline
+                    try:
+                        found[key] = decode_json(value)
+                        continue
+                    except ValueError:
+                        pass
                 found[key] = self._value(key, value, mode, filename)
         return [found.get(key) for key in keys]
 
