@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pickle
@@ -11,6 +12,7 @@ import pytest
 from conftest import TEXT_LLM, VLM, publish
 
 from vision_cache import Kind, Source
+from vision_cache.stores.base import StoreError
 from vision_cache.stores.disk import DiskStore
 from vision_cache.stores.memory import MemoryStore
 
@@ -114,10 +116,13 @@ def test_corrupt_database_is_moved_aside_and_rebuilt(hub, make_disk_cache, store
 def test_connection_is_not_reused_after_fork(store_dir):
     store = DiskStore(str(store_dir))
     store.set("k", 1, None)
+    assert store.get("k") == 1  # the parent now holds a writer (diskcache) and a read-only connection
+    parent_reader = store._reader.con
     pid = os.fork()
-    if pid == 0:  # child: must open its own connection and see the data
-        ok = store.get("k") == 1 and store._pid == os.getpid()
+    if pid == 0:  # child: must open its own connections and see the data
+        ok = store.get("k") == 1 and store._reader.con is not parent_reader
         store.set("child", 2, None)
+        ok = ok and store._pid == os.getpid()
         os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
@@ -153,3 +158,105 @@ def test_expired_entries_are_never_returned(store_dir, ttl):
     time.sleep(ttl + 0.05)
     assert store.get("k") is None
     assert store.add("k", {"v": 2}, None) is True
+
+
+# -- the read path: SQLite opened read-only, diskcache only for writes ---------------------------------
+
+
+def _files(folder) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_reading_an_existing_store_writes_nothing_and_never_imports_diskcache(hub, store_dir):
+    """A process that only reads leaves the database file untouched (size, mtime), its WAL empty,
+    and does not import diskcache (whose opening upserts settings: a write and the write lock)."""
+    from conftest import run_python
+
+    publish(hub, VLM)
+    publish(hub, TEXT_LLM)
+    run_python(f"from vision_cache import VisionCache; c = VisionCache(directory={str(store_dir)!r}); "
+               f"c.lookup({VLM!r}); c.lookup({TEXT_LLM!r}); c.close()")
+    before = _files(store_dir)
+    out = run_python(f"""
+import sys
+from vision_cache import VisionCache
+cache = VisionCache(directory={str(store_dir)!r}, memory_ttl=0)
+answers = [cache.lookup(name) for name in ({VLM!r}, {TEXT_LLM!r}, {VLM!r})]
+readers = [con for _, con in cache.store._readers]
+print([a.source.value for a in answers], [a.kind.value for a in answers], "diskcache" in sys.modules,
+      sum(con.total_changes for con in readers), len(readers))
+""").stdout.split("] ")
+    assert out[0] == "['store', 'store', 'store'" and out[1] == "['vision', 'not_vision', 'vision'", out
+    assert out[2].split() == ["False", "0", "1"], out
+    after = _files(store_dir)
+    assert after["cache.db"] == before["cache.db"]
+    assert after.get("cache.db-wal", (0, 0))[0] == before.get("cache.db-wal", (0, 0))[0]
+
+
+def test_direct_reads_agree_with_diskcache(store_dir):
+    """The read-only path reads diskcache's table itself: it must answer exactly as diskcache (through
+    JSONOnlyDisk) does, for good entries, expired ones and planted ones alike."""
+    import sqlite3
+    import time
+
+    store = DiskStore(str(store_dir))
+    entries = {"dict": {"a": [1, "b", None]}, "text": "plain", "list": [1, 2.5], "int": 7, "big": 1 << 70,
+               "nested": {"x": {"y": {"z": True}}}, "unicode": "\u00e9\u4e2d\U0001f600"}
+    for key, value in entries.items():
+        store.set(key, value, None)
+    store.set("expired", 1, 0.01)
+    store.incr("counter", 5)
+    store.set("pickle", "x", None)
+    store.set("file", "x", None)
+    pickled_key = pickle.dumps("pickled key")
+    raw = diskcache.Cache(str(store_dir))
+    raw.set("pickle", _Boom("/nonexistent/marker"))  # a pickle planted by someone with write access
+    raw.set(pickled_key, "value under a pickled key")
+    raw.close()
+    db = sqlite3.connect(store_dir / "cache.db")
+    with db:
+        db.execute("UPDATE Cache SET filename = '../../x' WHERE key = 'file'")
+    db.close()
+    time.sleep(0.02)
+
+    def through_diskcache(key):
+        try:
+            return store._run(lambda cache: cache.get(key))
+        except StoreError:
+            return "refused"
+
+    def direct(key):
+        try:
+            return store.get(key)
+        except StoreError:
+            return "refused"
+
+    keys = [*entries, "expired", "counter", "pickle", "file", "absent"]
+    assert [direct(k) for k in keys] == [through_diskcache(k) for k in keys]
+    assert [direct(k) for k in keys][-5:] == [None, 5, "refused", "refused", None]
+    good = [*entries, "expired", "counter", "absent"]
+    assert store.get_many(good) == [through_diskcache(k) for k in good]
+    assert [store.get_text(k) for k in good] == [None if through_diskcache(k) is None else
+                                                 json.dumps(through_diskcache(k), separators=(",", ":"))
+                                                 for k in good]
+    assert [k for k, _, _ in store.scan()] == sorted([*entries, "counter"])  # planted and expired skipped
+    assert [k for k, _, _ in store.scan("n")] == ["nested"]
+    store.close()
+
+
+def test_a_reader_follows_a_database_moved_aside_and_rebuilt(store_dir):
+    import time
+
+    store = DiskStore(str(store_dir))
+    store.set("k", 1, None)
+    assert store.get("k") == 1  # a read-only connection is open on this file
+    for suffix in ("-wal", "-shm", ""):
+        path = store_dir / f"cache.db{suffix}"
+        if path.exists():
+            os.replace(path, store_dir / f"cache.db{suffix}.corrupt-by-hand")  # what a recovering peer does
+    peer = DiskStore(str(store_dir))
+    peer.set("k2", 2, None)
+    time.sleep(0.15)  # a reader re-checks the file's identity at most every 0.1 s
+    assert store.get("k2") == 2 and store.get("k") is None
+    peer.close()
+    store.close()

@@ -81,3 +81,82 @@ def test_workers_on_mixed_transformers_versions_do_not_recheck_each_other(hub, m
         assert make_cache().lookup(TEXT_LLM).source is Source.STORE  # an older worker keeps it
     finally:
         fingerprint.default_fingerprint.cache_clear()
+
+
+def test_installed_version_agrees_with_importlib_metadata_for_every_installed_distribution():
+    """The hit path reads versions from .dist-info folders; it must say what importlib.metadata says."""
+    import importlib.metadata as metadata
+
+    from vision_cache.fingerprint import installed_version
+
+    names = {dist.metadata["Name"] for dist in metadata.distributions()} | {"surely-not-installed-x"}
+    assert len(names) > 20
+    for name in sorted(n for n in names if n):
+        try:
+            expected = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            expected = "none"
+        assert installed_version(name) == expected, name
+
+
+def _dist_info(folder, name: str, version: str, suffix: str = ".dist-info") -> None:
+    info = folder / f"{name}-{version}{suffix}"
+    info.mkdir(parents=True)
+    (info / ("METADATA" if suffix == ".dist-info" else "PKG-INFO")).write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nbody\n")
+
+
+def test_installed_version_defers_to_importlib_metadata_when_the_layout_is_ambiguous(tmp_path, monkeypatch):
+    import importlib.metadata as metadata
+    import zipfile
+
+    from vision_cache import fingerprint
+
+    first, second, eggs = tmp_path / "first", tmp_path / "second", tmp_path / "eggs"
+    _dist_info(first, "Demo_Pkg", "1.0")  # names normalise: Demo_Pkg, demo-pkg, demo.pkg
+    _dist_info(second, "demo_pkg", "2.0")
+    _dist_info(second, "twice", "1.0")
+    _dist_info(second, "twice", "2.0")
+    _dist_info(eggs, "egged", "3.0", ".egg-info")
+    archive = tmp_path / "packed.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("zipped-4.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zipped\nVersion: 4.0\n\n")
+    monkeypatch.setattr("sys.path", [str(first), str(second), str(eggs), str(archive)])
+    assert fingerprint._dist_info_version("demo-pkg") == "1.0"  # the first folder on sys.path wins
+    assert fingerprint._dist_info_version("twice") is None  # two candidates: listing order decides
+    assert fingerprint._dist_info_version("egged") is None  # an egg
+    assert fingerprint._dist_info_version("zipped") is None  # a zip on sys.path
+    for name in ("demo-pkg", "Demo.Pkg", "twice", "egged", "zipped", "absent"):
+        try:
+            expected = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            expected = "none"
+        assert fingerprint.installed_version(name) == expected, name
+
+
+def test_the_cache_computes_the_default_detectors_fingerprint_without_building_it(make_cache):
+    from vision_cache.detect.detector import DefaultDetector
+    from vision_cache.hub import MemoryHub
+
+    cache = make_cache()
+    assert cache._detector is None
+    assert cache.fingerprint == DefaultDetector(MemoryHub()).fingerprint
+    assert cache._detector is None
+    assert cache.fingerprint == cache.detector.fingerprint  # the same once it is built
+
+
+def test_a_stored_hit_of_either_kind_imports_nothing_heavy(hub, tmp_path):
+    """A fresh process answering from the store imports neither huggingface_hub, transformers, torch,
+    importlib.metadata, diskcache nor the rules, for a vision and a not_vision verdict alike."""
+    publish(hub, VLM)
+    publish(hub, TEXT_LLM)
+    store = tmp_path / "store"
+    run_python(f"from vision_cache import VisionCache; c = VisionCache(directory={str(store)!r}); "
+               f"c.lookup({VLM!r}); c.lookup({TEXT_LLM!r})")
+    heavy = ("huggingface_hub", "transformers", "torch", "importlib.metadata", "diskcache",
+             "vision_cache.detect.rules", "vision_cache.hub")
+    for model, kind in ((VLM, "vision"), (TEXT_LLM, "not_vision")):
+        out = run_python(f"import sys; from vision_cache import VisionCache; "
+                         f"v = VisionCache(directory={str(store)!r}).lookup({model!r}); "
+                         f"print(v.source.value, v.kind.value, [m for m in {heavy!r} if m in sys.modules])").stdout
+        assert out.split(" ", 2) == ["store", kind, "[]\n"], out

@@ -19,18 +19,14 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
-from collections.abc import Callable
-from datetime import timedelta
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
 
-from .ledger import Alias, Entry, Ledger, open_ledger
+from .ledger import Ledger, open_ledger
 from .memory_tier import MemoryTier
 from .settings import Settings, hub_offline
 from .target import (
     LOCAL,
     Target,
+    ambient_token,
     effective_token,
     is_commit_sha,
     parse_gguf_variant,
@@ -41,11 +37,21 @@ from .target import (
 )
 from .verdict import Kind, Question, Source, Verdict
 
-if TYPE_CHECKING:  # imported where used: a hit needs neither
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: the hit path imports as little as it can
+    from collections.abc import Callable
+    from datetime import timedelta
+    from types import TracebackType
+    from typing import Any
+
     from .detect.detector import Detection
+    from .ledger import Alias, Entry
     from .resolver import Resolution
 
-Seconds = float | timedelta
+    Seconds = float | timedelta
+
+_REPARSE = 1.0  # seconds a parsed Hub name is reused (a folder created under that name is noticed within this)
+_MAX_PARSED = 4096
 
 
 class VisionCache:
@@ -105,6 +111,8 @@ class VisionCache:
             negative_ttl, denied_ttl = given["negative_ttl"], given["denied_ttl"]
             alias_ttl, detector = given["alias_ttl"], given["detector"]
         if failure_backoff is not None:
+            import warnings
+
             warnings.warn("failure_backoff is gone: a transient failure is retried by the next call, and calls "
                           "that overlap an attempt share its outcome (single-flight)", DeprecationWarning,
                           stacklevel=2)
@@ -113,26 +121,55 @@ class VisionCache:
             hub_timeout=hub_timeout, sidecar_python=sidecar_python, sidecar_timeout=sidecar_timeout,
             redis_prefix=redis_prefix, lease_ttl=lease_ttl, memory_ttl=memory_ttl,
         )
-        if hub is None:
+        # The Hub client, the detectors and the resolver are made on the first miss: a hit needs none
+        # of them (nor the huggingface_hub and transformers imports they bring).
+        self._hub = hub
+        self._detector = detector
+        self._detectors: dict[Question, Any] | None = None
+        self._resolver: Any = None
+        self.ledger: Ledger = open_ledger(self.settings, self._fingerprint_of)
+        self._memory = MemoryTier(self.settings.memory_ttl)
+        # (model_name, revision, hf_token, gguf_variant, require_image, question) ->
+        #     (reuse until (monotonic), effective token, Target, version)
+        self._parsed: dict[tuple[Any, ...], tuple[float, str | None, Target, str | None]] = {}
+
+    @property
+    def hub(self) -> Any:
+        """The :class:`~vision_cache.hub.HubClient` misses go through."""
+        if self._hub is None:
             from .hub import HfHubClient
 
-            hub = HfHubClient()
-        self.hub = hub
-        self.ledger: Ledger = open_ledger(self.settings, self._fingerprint_of)
-        if detector is None:
+            self._hub = HfHubClient()
+        return self._hub
+
+    @property
+    def detector(self) -> Any:
+        """The vision question's detector (pluggable; the default one is built on first use)."""
+        if self._detector is None:
             from .detect.detector import DefaultDetector
             from .detect.registry import registry_source
 
-            detector = DefaultDetector(hub, registry_source(self.ledger.shared), self.settings.sidecar_python,
-                                       self.settings.sidecar_timeout)
-        from .detect.answers import AudioDetector, EmbeddingDetector
-        from .resolver import Resolver
+            self._detector = DefaultDetector(self.hub, registry_source(self.ledger.shared),
+                                             self.settings.sidecar_python, self.settings.sidecar_timeout)
+        return self._detector
 
-        self.detector = detector  # the vision question's (pluggable); the other questions' are built in
-        self.detectors: dict[Question, Any] = {Question.VISION: detector, Question.AUDIO_TYPE: AudioDetector(hub),
-                                               Question.EMBEDDING: EmbeddingDetector(hub)}
-        self.resolver = Resolver(hub, self.ledger)
-        self._memory = MemoryTier(self.settings.memory_ttl)
+    @property
+    def detectors(self) -> dict[Question, Any]:
+        """Each question's detector: the vision one above, and the built-in audio and embedding ones."""
+        if self._detectors is None:
+            from .detect.answers import AudioDetector, EmbeddingDetector
+
+            self._detectors = {Question.VISION: self.detector, Question.AUDIO_TYPE: AudioDetector(self.hub),
+                               Question.EMBEDDING: EmbeddingDetector(self.hub)}
+        return self._detectors
+
+    @property
+    def resolver(self) -> Any:
+        if self._resolver is None:
+            from .resolver import Resolver
+
+            self._resolver = Resolver(self.hub, self.ledger)
+        return self._resolver
 
     @property
     def fingerprint(self) -> str:
@@ -140,9 +177,19 @@ class VisionCache:
         return self.ledger.fingerprint(Question.VISION)
 
     def _fingerprint_of(self, question: Question) -> str:
+        """A question's detector fingerprint, without building the default detectors (a negative hit
+        needs it; tests/test_fingerprint.py checks both ways agree)."""
+        if question is Question.VISION and self._detector is None and self.settings.sidecar_python is None:
+            from .fingerprint import default_fingerprint
+
+            return default_fingerprint()
+        if question is not Question.VISION:
+            from .detect.answers import question_fingerprint
+
+            return question_fingerprint(question.value)
         from .detect.detector import detector_fingerprint
 
-        return detector_fingerprint(self.detectors[question])
+        return detector_fingerprint(self.detector)
 
     # -- the public API --------------------------------------------------------------------------
 
@@ -209,23 +256,25 @@ class VisionCache:
             InvalidQuestionError, LocalModelNotFoundError: bad input (nothing is read or written).
             Store, Redis and Hub failures never raise.
         """
-        target = self._target(model_name, hf_token, local_files_only, revision, gguf_variant, require_image,
-                              question)  # 1. parse
-        verdict = self._memory.get(target)  # 2. memory tier
-        if verdict is not None:
-            self.ledger.count("hits_memory")
-            return verdict
-        version = self._version(target)
+        target, version = self._parse(model_name, hf_token, revision, gguf_variant, require_image,
+                                      question)  # 1. parse
+        if self._memory.ttl:
+            verdict = self._memory.get(target)  # 2. memory tier
+            if verdict is not None:
+                self.ledger.count("hits_memory")
+                return verdict
         reading = self.ledger.read(target, version)  # 3. ledger read
         if reading.verdict is not None:
             self.ledger.count("hits_store")
             return self._memory.put(target, reading.verdict)
+        missed_at = time.monotonic()
         if not target.subject.is_local:  # huggingface_hub's own rules, before anything is written
             from .target import validate_hub_subject
 
             validate_hub_subject(target.subject)
-        verdict = self.ledger.single_flight(target, version,
-                                            lambda: self._detect(target, version, reading.alias))  # 4-7
+            target = target._replace(offline=bool(local_files_only) or hub_offline())  # read live, on a miss
+        verdict = self.ledger.single_flight(target, version,  # 4-7
+                                            lambda: self._detect(target, version, reading.alias), missed_at)
         self.ledger.count("misses")
         if verdict.kind is Kind.UNKNOWN:
             self.ledger.count("unknown")
@@ -235,34 +284,72 @@ class VisionCache:
 
     # -- the pipeline's steps ------------------------------------------------------------------------
 
-    def _target(self, model_name: object, hf_token: object, local_files_only: object, revision: object,
-                gguf_variant: object = None, require_image: object = True,
-                question: object = Question.VISION) -> Target:
+    def stored_answers(self, model_names: list[str]) -> dict[str, Verdict]:
+        """The stored vision answers for ``model_names`` (at their default revision, for the ambient
+        token), read in a few batched store reads (warm start's re-check of many models). Names that
+        are local paths, that fail to parse, or that have no good stored answer are left out: look
+        those up one by one."""
+        from .errors import VisionCacheError
+        from .target import DEFAULT_REVISION
+
+        token = effective_token(None)  # what lookup(name) gives each of them
+        scope = self.ledger.scope(token)
+        parsed = []
+        for name in model_names:
+            try:
+                subject = parse_subject(name)
+            except VisionCacheError:
+                continue
+            if not subject.is_local:
+                parsed.append((name, Target(subject, DEFAULT_REVISION, scope, token, False)))
+        found = {}
+        for (name, _), verdict in zip(parsed, self.ledger.read_many([(t, None) for _, t in parsed]), strict=True):
+            if verdict is not None:
+                found[name] = verdict
+        self.ledger.count("hits_store", len(found))
+        return found
+
+    # -- the pipeline's steps ------------------------------------------------------------------------
+
+    def _parse(self, model_name: object, hf_token: object, revision: object, gguf_variant: object = None,
+               require_image: object = True, question: object = Question.VISION) -> tuple[Target, str | None]:
+        """The target, and its content version when it is known without the network (a commit sha or
+        a local digest). ``offline`` is left False for a Hub name: only a miss reads it.
+
+        A Hub name's parse is reused for up to a second (never past a change of the ambient token):
+        parsing, the path check that tells a Hub name from a local folder, and the keyed auth scope
+        cost more than the rest of a hit. Local paths are parsed, and digested, on every call."""
+        key: tuple[Any, ...] | None = (model_name, revision, hf_token, gguf_variant, require_image, question)
+        try:
+            parsed = self._parsed.get(key)  # type: ignore[arg-type]
+        except TypeError:  # unhashable input: parsed (and refused) below
+            parsed = key = None
+        if parsed is not None and parsed[0] > time.monotonic() and (hf_token is not None
+                                                                     or parsed[1] == ambient_token()):
+            return parsed[2], parsed[3]
         subject = parse_subject(model_name)
         parsed_revision = parse_revision(revision)
         variant = parse_gguf_variant(gguf_variant)
         asked = parse_question(question)
         if subject.is_local:
-            return Target(subject, parsed_revision, LOCAL, None, True, variant, bool(require_image), asked)
+            from .detect.local import content_digest
+
+            target = Target(subject, parsed_revision, LOCAL, None, True, variant, bool(require_image), asked)
+            return target, content_digest(subject.name, variant, bool(require_image), asked.value)
         token = effective_token(hf_token)
-        offline = bool(local_files_only) or hub_offline()
 
         def validate() -> None:  # the first token ever creates the store's secret: not for a name the Hub refuses
             from .target import validate_hub_subject
 
             validate_hub_subject(subject)
 
-        return Target(subject, parsed_revision, self.ledger.scope(token, validate), token, offline, question=asked)
-
-    @staticmethod
-    def _version(target: Target) -> str | None:
-        """The content version when it is known without the network: a commit sha or a local digest."""
-        if target.subject.is_local:
-            from .detect.local import content_digest
-
-            return content_digest(target.subject.name, target.gguf_variant, target.require_image,
-                                  target.question.value)
-        return target.revision if is_commit_sha(target.revision) else None
+        target = Target(subject, parsed_revision, self.ledger.scope(token, validate), token, False, question=asked)
+        version = parsed_revision if is_commit_sha(parsed_revision) else None
+        if key is not None:
+            if len(self._parsed) >= _MAX_PARSED:
+                self._parsed.clear()
+            self._parsed[key] = (time.monotonic() + _REPARSE, token, target, version)
+        return target, version
 
     def _detect(self, target: Target, version: str | None, alias: Alias | None) -> Verdict:
         """Steps 5-7, in the one process that holds the key's lease."""
@@ -409,6 +496,8 @@ def _positional_tuning(values: tuple[Any, ...], **keywords: Any) -> dict[str, An
     if len(values) > len(_POSITIONAL_TUNING):
         raise TypeError(f"VisionCache() takes at most {2 + len(_POSITIONAL_TUNING)} positional arguments "
                         f"({2 + len(values)} given)")
+    import warnings
+
     named = dict(zip(_POSITIONAL_TUNING, values, strict=False))
     for name in named:
         if keywords[name] is not None:

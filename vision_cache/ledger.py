@@ -39,18 +39,23 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any, NamedTuple, TypeVar
 
 from ._log import logger
+from ._tuples import NamedTuple
 from .errors import StoreError, StoreUnavailable, VisionCacheError
 from .settings import Settings
-from .stores.base import Store
+from .stores.base import Store, decode_json
 from .target import Subject, Target, same_subject
 from .verdict import SHA_RE, Kind, Question, Source, Verdict
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # (typing is not imported on the hit path)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
 SEP = "\x1f"
 STALE_WINDOW = 30 * 24 * 3600.0  # an expired alias is kept this long, to answer when the Hub is unreachable
 _WAIT_POLL = 0.05
@@ -58,6 +63,7 @@ _MAX_TEXT = 4096
 _SECRET_FORMAT = re.compile(r"[0-9a-f]{64}")
 _MAX_TIME = 1 << 42  # unix seconds (year ~141,000): past this a stored time is planted, not written by us
 _CLOCK_SLACK = 300.0  # how far ahead another host's clock may run before what it wrote is not believed
+_MAX_REMEMBERED = 4096  # entries in each of the ledger's hit-path memories (emptied when full)
 
 
 class Keys:
@@ -248,6 +254,14 @@ def decode_alias(record: Any) -> Alias | None:
     return None
 
 
+def _same_record(record: Any, validated: Any) -> bool:
+    """Whether ``record`` (a value read back from a store) would validate exactly as ``validated`` (a
+    record that did). Equal JSON values can differ only in their numbers' types (``true == 1 == 1.0``)
+    and :func:`decode_verdict` checks the type of two numbers only: a time may not be a bool."""
+    return (type(record) is dict and record == validated and type(record.get("created_at")) is not bool
+            and type(record.get("expires_at")) is not bool)
+
+
 def _is_text(value: Any) -> bool:
     return type(value) is str and len(value) <= _MAX_TEXT and value.isprintable()
 
@@ -279,6 +293,11 @@ class Ledger:
         self._fingerprint_source = fingerprint
         self._fingerprints: dict[Question, str] = {}
         self._secret: bytes | None = None
+        # the hit path's memory (docs/design.md, "The ledger"): validated records by their stored text,
+        # aliases until their fresh_until, and which stored detector fingerprints are older than ours
+        self._records: dict[str, tuple[str | bytes, str, Source, Verdict]] = {}
+        self._aliases: dict[str, tuple[str, float]] = {}
+        self._older: dict[tuple[str, str], bool] = {}
         self._warned: set[str] = set()
         self._pending_counts: dict[str, int] = {}
         self._counts_lock = threading.Lock()
@@ -313,6 +332,8 @@ class Ledger:
         self.warn_once("open", f"vision_cache: using a memory-only cache: {reason}")
         self.store = MemoryStore()
         self._secret = None
+        self._records.clear()  # what was read from the old store says nothing of the new one
+        self._aliases.clear()
 
     # -- the secret and auth scopes ------------------------------------------------------------------
 
@@ -360,19 +381,69 @@ class Ledger:
 
     def read(self, target: Target, version: str | None) -> Reading:
         """The stored answer for ``target``: at ``version`` when it is known (one read), else through a
-        fresh alias (two reads: alias with the revision's denial, then the verdict). The alias read on
-        the way is returned too: on a miss it still names the commit."""
+        fresh alias: one read when this process already knows the alias (until its ``fresh_until``), else
+        two (the alias with the revision's denial, then the verdict). The alias read on the way is
+        returned too: on a miss it still names the commit.
+
+        A known alias is only a shortcut to a key: the verdict itself is read every time, so a purge
+        (which removes it) is seen on the next call; if it is gone, the alias is read again."""
         subject, scope, question = target.subject, target.scope, target.question
         if version is not None:
-            return Reading(self._verdict(target, self._get(Keys.verdict(subject, version, scope, question)), version))
+            return Reading(self._stored(target, Keys.verdict(subject, version, scope, question), version))
+        alias_key = Keys.alias(subject, target.revision, scope)
+        known = self._aliases.get(alias_key)
+        if known is not None:
+            if known[1] > time.time():
+                found = self._stored(target, Keys.verdict(subject, known[0], scope, question), known[0])
+                if found is not None:
+                    return Reading(found)
+            self._aliases.pop(alias_key, None)
         alias_record, denial_record = self._get_many(
-            [Keys.alias(subject, target.revision, scope), Keys.denial(subject, target.revision, scope, question)])
+            [alias_key, Keys.denial(subject, target.revision, scope, question)])
         alias = self._alias(alias_record)
         if alias is not None and alias.fresh:
-            found = self._verdict(target, self._get(Keys.verdict(subject, alias.sha, scope, question)), alias.sha)
+            found = self._stored(target, Keys.verdict(subject, alias.sha, scope, question), alias.sha)
             if found is not None:
+                self._remember_alias(alias_key, alias.sha, alias.fresh_until)
                 return Reading(found, alias)
         return Reading(self._verdict(target, denial_record, None), alias)
+
+    def read_many(self, reads: list[tuple[Target, str | None]]) -> list[Verdict | None]:
+        """:meth:`read` for many ``(target, version)`` at once, in two batched store reads whatever their
+        number (three if some fresh alias's verdict is gone): the verdicts at known versions with the
+        aliases of the others; then the verdicts at the fresh aliases' commits with the other names'
+        denials. The same answers as :meth:`read`, one by one."""
+        keys = [Keys.verdict(t.subject, v, t.scope, t.question) if v is not None
+                else Keys.alias(t.subject, t.revision, t.scope) for t, v in reads]
+        answers: list[Verdict | None] = [None] * len(reads)
+        then: list[tuple[int, str, Alias | None]] = []  # (index, key to read next, the fresh alias if any)
+        for index, ((target, version), record) in enumerate(zip(reads, self._get_many(keys), strict=True)):
+            if version is not None:
+                answers[index] = self._verdict(target, record, version)
+                continue
+            alias = self._alias(record)
+            if alias is not None and alias.fresh:
+                then.append((index, Keys.verdict(target.subject, alias.sha, target.scope, target.question), alias))
+            else:
+                then.append((index, Keys.denial(target.subject, target.revision, target.scope, target.question),
+                             None))
+        denials: list[int] = []  # fresh aliases whose verdict is not (or no longer) good
+        for (index, _, alias), record in zip(then, self._get_many([key for _, key, _ in then]), strict=True):
+            target = reads[index][0]
+            if alias is None:
+                answers[index] = self._verdict(target, record, None)
+                continue
+            answers[index] = found = self._verdict(target, record, alias.sha)
+            if found is not None:
+                self._remember_alias(keys[index], alias.sha, alias.fresh_until)
+            else:
+                denials.append(index)
+        if denials:
+            records = self._get_many([Keys.denial(reads[i][0].subject, reads[i][0].revision, reads[i][0].scope,
+                                                  reads[i][0].question) for i in denials])
+            for index, record in zip(denials, records, strict=True):
+                answers[index] = self._verdict(reads[index][0], record, None)
+        return answers
 
     def known(self, target: Target, sha: str, source: Source = Source.STORE, adopt: bool = True) -> Verdict | None:
         """The answer already known at commit ``sha``: stored for this scope, or else read by warm
@@ -402,10 +473,48 @@ class Ledger:
             return None  # written by a clock far ahead (or planted): fresh for longer than alias_ttl allows
         return alias
 
+    def _stored(self, target: Target, key: str, version: str, source: Source = Source.STORE) -> Verdict | None:
+        """The verdict under ``key`` if it is still good. A record is parsed and validated once per
+        distinct stored text (any other text under the key, rewritten or planted, is validated afresh);
+        from a store that cannot hand back its text, once per distinct value (see :func:`_same_record`).
+        Expiry and the detector check are applied on every read."""
+        store = self.store
+        as_text = type(store).get_text is not Store.get_text  # a backend that holds the text itself
+        try:
+            stored = store.get_text(key) if as_text else store.get(key)
+        except StoreError as exc:
+            self.warn_once("store read", f"vision_cache: store read failed ({exc})")
+            self.count("errors")
+            return None
+        if stored is None:
+            return None
+        cached = self._records.get(key)
+        if cached is not None and cached[1] == target.revision and cached[2] is source and (
+                cached[0] == stored if as_text else _same_record(stored, cached[0])):
+            verdict = cached[3]
+        else:
+            try:
+                record = decode_json(stored) if as_text else stored
+            except ValueError as exc:
+                self.warn_once("malformed", f"vision_cache: ignoring a malformed store entry ({exc})")
+                return None
+            verdict = self._validated(target, record, version, source)
+            if verdict is None:
+                return None
+            if len(self._records) >= _MAX_REMEMBERED:
+                self._records.clear()
+            self._records[key] = (stored, target.revision, source, verdict)
+        return verdict if self._current(verdict) else None
+
     def _verdict(self, target: Target, record: Any, version: str | None,
                  source: Source = Source.STORE) -> Verdict | None:
         if record is None:
             return None
+        verdict = self._validated(target, record, version, source)
+        return verdict if verdict is not None and self._current(verdict) else None
+
+    def _validated(self, target: Target, record: Any, version: str | None, source: Source) -> Verdict | None:
+        """The verdict a record holds, if it is well formed and belongs under this key (else a miss)."""
         try:
             verdict = decode_verdict(record, source, target.revision, target.question)
         except ValueError as exc:
@@ -413,23 +522,38 @@ class Ledger:
             return None
         if verdict.commit_sha != version or not same_subject(verdict.subject, target.subject):
             return None  # not what this key should hold: treat as a miss
-        now = time.time()
-        if verdict.expires_at is not None and verdict.expires_at <= now:
-            return None
-        if verdict.created_at > now + _CLOCK_SLACK:
-            return None  # made "in the future": a clock far ahead, or planted
-        lifetime = self._lifetime(target.question, verdict.kind)
-        if verdict.expires_at is not None and lifetime is not None and \
-                verdict.expires_at > now + lifetime + _CLOCK_SLACK:
-            return None  # lives longer than its kind may: a clock far ahead, or planted
-        if verdict.kind in (Kind.NOT_VISION, Kind.NEGATIVE):
-            current = self.fingerprint(target.question)
-            if verdict.detector != current:
-                from .fingerprint import is_older
-
-                if is_older(verdict.detector, current):
-                    return None  # an upgraded detector may know better: re-check negatives (positives stand)
         return verdict
+
+    def _current(self, verdict: Verdict) -> bool:
+        """Whether a valid stored verdict may still be served: not expired; not made in the future nor
+        living longer than its kind may (a clock far ahead, or planted); and not a negative from an
+        older detector (an upgraded detector may know better: negatives are re-checked, positives stand)."""
+        now = time.time()
+        expires = verdict.expires_at
+        if expires is not None and expires <= now:
+            return False
+        if verdict.created_at > now + _CLOCK_SLACK:
+            return False
+        lifetime = self._lifetime(verdict.question, verdict.kind)
+        if expires is not None and lifetime is not None and expires > now + lifetime + _CLOCK_SLACK:
+            return False
+        if verdict.kind is Kind.NOT_VISION or verdict.kind is Kind.NEGATIVE:
+            current = self.fingerprint(verdict.question)
+            if verdict.detector != current:
+                older = self._older.get((verdict.detector, current))
+                if older is None:
+                    from .fingerprint import is_older
+
+                    if len(self._older) >= _MAX_REMEMBERED:
+                        self._older.clear()
+                    older = self._older[(verdict.detector, current)] = is_older(verdict.detector, current)
+                return not older
+        return True
+
+    def _remember_alias(self, key: str, sha: str, fresh_until: float) -> None:
+        if len(self._aliases) >= _MAX_REMEMBERED:
+            self._aliases.clear()
+        self._aliases[key] = (sha, fresh_until)
 
     def _get(self, key: str) -> Any:
         return self.guarded(lambda: self.store.get(key), None, "store read")
@@ -470,23 +594,29 @@ class Ledger:
         """Remember that ``revision`` pointed at ``sha`` for this scope: fresh for alias_ttl, then stale-only.
         ``files``: the repo's files at that commit, so another question about it needs no listing."""
         now = time.time()
+        key = Keys.alias(target.subject, revision, target.scope)
         record: dict[str, Any] = {"sha": sha, "resolved_at": now, "fresh_until": now + self.settings.alias_ttl}
         if files is not None and len(files) <= _MAX_FILES:
             record["files"] = list(files)
-        self._set(Keys.alias(target.subject, revision, target.scope), record,
+        self._set(key, record,
                   self.settings.alias_ttl + STALE_WINDOW, "store write")
+        self._remember_alias(key, sha, now + self.settings.alias_ttl)
 
     def _set(self, key: str, value: Any, ttl: float | None, what: str) -> None:
         self.guarded(lambda: self.store.set(key, value, ttl), None, what)
 
     # -- single-flight ---------------------------------------------------------------------------------
 
-    def single_flight(self, target: Target, version: str | None, detect: Callable[[], Verdict]) -> Verdict:
+    def single_flight(self, target: Target, version: str | None, detect: Callable[[], Verdict],
+                      missed_at: float | None = None) -> Verdict:
         """Run ``detect`` in one process across all that share the store; the others wait for its verdict.
 
         - The process that takes the key's lease (atomic ``add``) detects; ``detect`` writes the verdict.
-          With a known ``version`` it first reads once more (another process may have just finished);
-          by revision name, ``detect`` checks the resolved commit's verdict itself.
+          It first reads once more if another process may have finished since the caller's miss (read
+          at ``missed_at``, monotonic): with a known ``version``, after waiting for another holder, or
+          when the miss is older than a poll period (a first write opens the database, a first miss
+          imports validators: long enough for a holder to finish unseen). Else, by revision name,
+          ``detect`` checks the resolved commit's verdict itself.
         - The others poll for the verdict. If the holder ends with no answer (``unknown``), the
           waiters that overlapped it share that outcome; a call that starts later tries again.
         - If the holder dies its lease expires within ``lease_ttl`` and a waiter takes over. A waiter
@@ -505,7 +635,7 @@ class Ledger:
         give_up = time.monotonic() + ttl + self.settings.hub_timeout + self.settings.sidecar_timeout
         try:
             acquired = lease.try_acquire()
-            holder, holder_since = None, 0.0
+            holder, holder_since, waited = None, 0.0, False
             while not acquired:
                 current = self.store.get(lease.key)  # waiters read; only a free lease is worth a write
                 if holder is not None and current != holder:  # the attempt we waited on has ended
@@ -531,6 +661,7 @@ class Ledger:
                             self.store.get(lease.key) == holder:
                         break  # ...unless it is not stored as we write it (planted): then it is not a lease
                     holder_since = time.monotonic()
+                waited = True
                 time.sleep(_WAIT_POLL)
                 answer = self.read(target, version).verdict
                 if answer is not None:
@@ -546,7 +677,8 @@ class Ledger:
             again = self.read(target, version).verdict
             return again if again is not None else detect()
         try:
-            again = self.read(target, version).verdict if version is not None else None
+            stale_miss = waited or missed_at is None or time.monotonic() - missed_at > _WAIT_POLL
+            again = self.read(target, version).verdict if version is not None or stale_miss else None
             if again is not None:
                 return again
             verdict = detect()
@@ -601,11 +733,12 @@ class Ledger:
         "errors",  # store failures survived
     )
 
-    def count(self, name: str) -> None:
-        """Count an event. Counts collect in memory and reach the store at most once a second (a hit
-        must not become a write); a crash loses at most that second. Statistics, never verdicts."""
+    def count(self, name: str, events: int = 1) -> None:
+        """Count an event (or ``events`` of them). Counts collect in memory and reach the store at most
+        once a second (a hit must not become a write); a crash loses at most that second. Statistics,
+        never verdicts."""
         with self._counts_lock:
-            self._pending_counts[name] = self._pending_counts.get(name, 0) + 1
+            self._pending_counts[name] = self._pending_counts.get(name, 0) + events
             due = time.monotonic() - self._last_flush >= 1.0
         if due:
             self.flush_counts()
@@ -663,7 +796,10 @@ class Ledger:
         return self.guarded(self.store.expire, 0, "store write")
 
     def close(self) -> None:
-        self.flush_counts()
+        """Report pending counts (except a read-only process's hit counts: see :func:`_flush_at_exit`)
+        and release the store's connections."""
+        if set(self._pending_counts) - {"hits_memory", "hits_store"}:
+            self.flush_counts()
         self.store.close()
 
     # -- bundles: answers judged by another install (vision_cache.bundle) ---------------------------------
@@ -726,9 +862,12 @@ _live: weakref.WeakSet[Ledger] = weakref.WeakSet()
 
 @atexit.register
 def _flush_at_exit() -> None:
-    """Counts still pending when the interpreter exits reach the store (never raises)."""
+    """Counts still pending when the interpreter exits reach the store (never raises), unless the
+    process only answered from memory and the store: a read-only path never writes, so its last
+    second of hit counts is not reported (counters are statistics, never verdicts)."""
     for ledger in list(_live):
-        ledger.flush_counts()
+        if set(ledger._pending_counts) - {"hits_memory", "hits_store"}:
+            ledger.flush_counts()
 
 
 def open_ledger(settings: Settings, fingerprint: Callable[[Question], str]) -> Ledger:

@@ -10,12 +10,15 @@ knows is never touched: :class:`NewerSchemaError` is raised and the cache degrad
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
+from ._tuples import NamedTuple
 from .errors import MigrationLockTimeout, NewerSchemaError, VisionCacheError
 from .ledger import Keys
 from .stores.base import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 #: The newest schema this release writes: the number of steps in migrations/ (a test checks they agree).
 #: Opening an up-to-date store compares against it and discovers no step modules (a hit-path saving).

@@ -10,8 +10,8 @@ see docs/studio.md.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .cache import VisionCache
 

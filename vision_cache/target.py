@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import NamedTuple
 
+from ._tuples import NamedTuple
 from .errors import (
     InvalidModelNameError,
     InvalidQuestionError,

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SHA_RE = re.compile(r"[0-9a-f]{40}")
 

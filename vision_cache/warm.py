@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from .cache import VisionCache
 
 
+_BATCH = 1000  # named models whose stored answers are read together
+
+
 @dataclasses.dataclass
 class WarmReport:
     schema_version: int = 0
@@ -81,6 +84,8 @@ def _run(cache: VisionCache, models: list[str], scan_hf_cache: bool, hf_cache_di
     snapshots = local_snapshots(hf_cache_dir) if scan_hf_cache else []
     report.snapshots = len(snapshots)
     work = [(True, s) for s in snapshots] + [(False, m) for m in models]
+    stored: dict[str, Any] = {}  # the named models' stored answers, read a batch ahead
+    read_up_to = 0
     for is_snapshot, item in tqdm(work, disable=not progress, unit="model", desc="vision-cache warm"):
         if is_snapshot:
             outcome = _judge_snapshot(cache, item, hf_cache_dir)
@@ -88,9 +93,14 @@ def _run(cache: VisionCache, models: list[str], scan_hf_cache: bool, hf_cache_di
             report.detected += outcome == "detected"
             report.failed += outcome == "failed"
         else:
+            if report.models >= read_up_to:  # the next batch of named models: stored answers in a few reads
+                stored = cache.stored_answers(models[read_up_to:read_up_to + _BATCH])
+                read_up_to += _BATCH
             report.models += 1
             try:
-                verdict = cache.lookup(item)
+                verdict = stored.pop(item, None)  # (a Verdict is falsy unless vision)
+                if verdict is None:
+                    verdict = cache.lookup(item)
             except VisionCacheError:
                 report.failed += 1
                 continue
@@ -146,18 +156,50 @@ def _has_cached(cache: VisionCache, repo_id: str, filename: str, sha: str, hf_ca
 
 
 def local_snapshots(hf_cache_dir: str | None = None) -> list[LocalSnapshot]:
-    """Every model snapshot in the local HF cache (``HF_HUB_CACHE`` by default); [] if there is none."""
-    from huggingface_hub import scan_cache_dir
-    from huggingface_hub.errors import CacheNotFound
+    """Every model snapshot in the local HF cache (``HF_HUB_CACHE`` by default); [] if there is none.
 
+    Reads the cache's documented layout and nothing more: ``models--<org>--<name>/snapshots/<sha>/``
+    folders, and the files under ``refs/`` (a revision name, as a relative path, holding a commit
+    sha). ``huggingface_hub.scan_cache_dir`` also stats every file of every snapshot (5 s for 10,000
+    snapshots) for sizes and times that a warm start does not use. Unlike it, a repo it would call
+    corrupted (a broken link, a stray file, a ref to a commit not cached) is still listed, snapshot by
+    snapshot: each one is judged from its own files, and one that cannot be is counted as failed.
+    tests/test_warm.py checks both agree on a cache written by ``hf_hub_download``.
+    """
+    import os
+
+    if hf_cache_dir is None:
+        from huggingface_hub.constants import HF_HUB_CACHE as hf_cache_dir
+    root = os.path.expanduser(hf_cache_dir)
     try:
-        info = scan_cache_dir(hf_cache_dir)
-    except (CacheNotFound, OSError, ValueError):
+        names = [entry.name for entry in os.scandir(root) if entry.name.startswith("models--")]
+    except OSError:
         return []
     found = []
-    for repo in sorted(info.repos, key=lambda r: r.repo_id):
-        if repo.repo_type != "model":
-            continue
-        for revision in repo.revisions:
-            found.append(LocalSnapshot(repo.repo_id, revision.commit_hash, tuple(sorted(revision.refs))))
-    return found
+    for name in names:
+        repo = os.path.join(root, name)
+        try:
+            shas = [entry.name for entry in os.scandir(os.path.join(repo, "snapshots")) if entry.is_dir()]
+        except OSError:
+            continue  # not a repo folder, or no snapshots
+        refs = _refs_by_commit(os.path.join(repo, "refs"))
+        repo_id = name[len("models--"):].replace("--", "/")
+        found.extend(LocalSnapshot(repo_id, sha, tuple(sorted(refs.get(sha, ())))) for sha in shas)
+    return sorted(found, key=lambda snapshot: (snapshot.repo_id, snapshot.commit_sha))
+
+
+def _refs_by_commit(refs_dir: str) -> dict[str, list[str]]:
+    """``refs/``: commit sha -> the revision names (paths under ``refs/``, e.g. ``main``, ``refs/pr/1``)."""
+    import os
+
+    by_commit: dict[str, list[str]] = {}
+    for folder, _, files in os.walk(refs_dir):
+        for file in files:
+            path = os.path.join(folder, file)
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    sha = fh.read(100)
+            except (OSError, UnicodeDecodeError):
+                continue
+            by_commit.setdefault(sha, []).append(os.path.relpath(path, refs_dir).replace(os.sep, "/"))
+    return by_commit

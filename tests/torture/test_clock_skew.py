@@ -40,17 +40,18 @@ def test_an_alias_fresh_for_a_day_is_not_believed(hub, make_cache):
     now = time.time()
     cache.store.set(key, {"sha": old, "resolved_at": now, "fresh_until": now + 60}, None)  # honest: within alias_ttl
     hub.reset_counts()
-    honest = cache.lookup(VLM)
+    # each lookup below is a new process's (a process trusts an alias it has read until its fresh_until)
+    honest = make_cache().lookup(VLM)
     assert (honest.commit_sha, honest.source, _model_info_requests(hub)) == (old, Source.STORE, 0)
 
     cache.store.set(key, {"sha": old, "resolved_at": now, "fresh_until": now + DAY}, None)  # a clock a day ahead
-    skewed = cache.lookup(VLM)
+    skewed = make_cache().lookup(VLM)
     assert (skewed.commit_sha, skewed.kind) == (new, Kind.NOT_VISION), skewed
     assert _model_info_requests(hub) == 1  # resolved again
     assert cache.store.get(key)["fresh_until"] <= time.time() + cache.settings.alias_ttl  # and repaired
 
     cache.store.set(key, {"sha": old, "resolved_at": now + DAY, "fresh_until": now + 60}, None)  # resolved "tomorrow"
-    assert cache.lookup(VLM).commit_sha == new and _model_info_requests(hub) == 2
+    assert make_cache().lookup(VLM).commit_sha == new and _model_info_requests(hub) == 2
 
 
 @pytest.mark.parametrize("skew", ["created-tomorrow", "not-vision-for-100-negative-ttls"])

@@ -107,7 +107,9 @@ def test_each_corruption_keeps_its_own_evidence(tmp_path):
         store.set("k", 1, None)
         store.close()
         _garble(directory)
-        DiskStore(str(directory)).close()
+        reopened = DiskStore(str(directory))  # an existing database is read or repaired on first use
+        assert reopened.get("k") is None
+        reopened.close()
     assert len(_asides(directory)) == 2
 
 

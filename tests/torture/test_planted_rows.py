@@ -61,6 +61,7 @@ class Planted(NamedTuple):
     shas: dict[str, str]
     plant: Callable[[str, Any], None]
     backend: str
+    fresh: Callable[[], VisionCache]  # another cache on the same store: a new process's view
 
 
 def _encode(value: Any) -> tuple[int, Any]:
@@ -110,20 +111,29 @@ def planted(request, tmp_path):
     shas = {model: hub.add_repo(model, {"config.json": config_bytes(model), "README.md": b"# card\n"})
             for model in (VLM, AUDIO)}
     prefix = f"vc-torture-{uuid4().hex}:"
+    made: list[VisionCache] = []
+
+    def fresh() -> VisionCache:
+        if request.param == "redis":
+            made.append(VisionCache(directory=tmp_path / "local", url=REDIS_URL, redis_prefix=prefix, hub=hub,
+                                    memory_ttl=0, lease_ttl=LEASE_TTL))
+        else:
+            made.append(VisionCache(directory=tmp_path / "store", hub=hub, memory_ttl=0, lease_ttl=LEASE_TTL))
+        return made[-1]
+
     if request.param == "redis":
         require_redis()
-        cache = VisionCache(directory=tmp_path / "local", url=REDIS_URL, redis_prefix=prefix, hub=hub,
-                            memory_ttl=0, lease_ttl=LEASE_TTL)
         plant = _redis_planter(prefix)
     else:
-        cache = VisionCache(directory=tmp_path / "store", hub=hub, memory_ttl=0, lease_ttl=LEASE_TTL)
         plant = _disk_planter(tmp_path / "store")
+    cache = fresh()
     assert cache.store.kind == request.param
     for model in (VLM, AUDIO):  # the truth, stored: an alias for "main" and a verdict per question
         for question in Question:
             cache.lookup(model, question=question)
-    yield Planted(cache, hub, shas, plant, request.param)
-    cache.close()
+    yield Planted(cache, hub, shas, plant, request.param, fresh)
+    for opened in made:
+        opened.close()
     if request.param == "redis":
         delete_redis_prefix(prefix)
 
@@ -285,10 +295,11 @@ def test_a_hostile_alias_row_is_resolved_again(planted, record):
         planted.plant(Keys.alias(parse_subject(model), "main", ANON), payload)
         _survey(planted)
         before = len([c for c in planted.hub.calls if c == ("repo_state", model)])
-        verdict = planted.cache.lookup(model)
+        cache = planted.fresh()  # a new process (one trusts an alias it has read until its fresh_until)
+        verdict = cache.lookup(model)
         assert verdict.kind.value == TRUTH[model] and verdict.commit_sha == sha, verdict
         assert len([c for c in planted.hub.calls if c == ("repo_state", model)]) == before + 1  # resolved again
-        assert planted.cache.ledger.alias(planted.cache._target(model, None, False, None)).sha == sha  # repaired
+        assert cache.ledger.alias(cache._parse(model, None, None)[0]).sha == sha  # repaired
 
 
 @pytest.mark.parametrize("owner", ["a-verdict-record", "null", "nan", "not-json", "an-owner-spelt-oddly"])

@@ -26,17 +26,24 @@ from ..verdict import Kind
 from .detector import Detection, DetectionRequest
 
 
+def question_fingerprint(question: str) -> str:
+    """The fingerprint of the built-in rules for ``question`` (``audio_type`` or ``embedding``):
+    recorded in every verdict, so a stored negative is re-checked when the rules change."""
+    if question == "audio_type":
+        from .audio import RULES_VERSION
+    else:
+        from .embedding import RULES_VERSION
+    name = "audio-rules" if question == "audio_type" else "embedding-rules"
+    return f"{name}/{RULES_VERSION.rsplit('-', 1)[-1]}"
+
+
 class AudioDetector:
     """Which audio model a repo or folder holds (one of Studio's six types), or none."""
 
+    fingerprint = property(lambda self: question_fingerprint("audio_type"))
+
     def __init__(self, hub: Any) -> None:
         self.hub = hub
-
-    @property
-    def fingerprint(self) -> str:
-        from .audio import RULES_VERSION
-
-        return f"audio-rules/{RULES_VERSION.rsplit('-', 1)[-1]}"
 
     def __call__(self, request: DetectionRequest) -> Detection:
         from .audio import AUDIO_FILES, judge_audio_detail
@@ -93,14 +100,10 @@ _OLDER_LAYOUT = ("added_tokens.json", "special_tokens_map.json")
 class EmbeddingDetector:
     """Whether a model is an embedding (sentence-transformers) model, as Studio decides it."""
 
+    fingerprint = property(lambda self: question_fingerprint("embedding"))
+
     def __init__(self, hub: Any) -> None:
         self.hub = hub
-
-    @property
-    def fingerprint(self) -> str:
-        from .embedding import RULES_VERSION
-
-        return f"embedding-rules/{RULES_VERSION.rsplit('-', 1)[-1]}"
 
     def __call__(self, request: DetectionRequest) -> Detection:
         from .embedding import judge_embedding_info, judge_embedding_local

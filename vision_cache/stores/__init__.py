@@ -5,9 +5,13 @@
 - :mod:`.memory`: this process only; what the cache degrades to when nothing else works.
 """
 
-from collections.abc import Callable
+from __future__ import annotations
 
 from .base import Store, StoreError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Store", "StoreError", "open_store"]
 

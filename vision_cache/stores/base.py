@@ -19,10 +19,13 @@ secret and every lifetime belong to :mod:`vision_cache.ledger`.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
-from typing import Any
 
 from ..errors import StoreError, StoreUnavailable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 __all__ = ["Store", "StoreError", "StoreUnavailable", "decode_json"]
 
@@ -55,6 +58,19 @@ class Store(abc.ABC):
         """The values under ``keys``, in order (None where absent or expired), in one round trip
         where the backend allows it. Not a snapshot unless a backend says so."""
         return [self.get(key) for key in keys]
+
+    def get_text(self, key: str) -> str | bytes | None:
+        """The JSON text of the value under ``key``, not parsed (None if absent or expired): one read,
+        like ``get``. Equal texts are equal values, so a caller may remember what it made of a text
+        and skip parsing and validating it again (the ledger does, on the hit path).
+
+        Backends that hold the text return it as stored; this default re-encodes ``get``'s value
+        (canonically: equal texts still mean equal values). Raises :class:`StoreError` like ``get``.
+        """
+        import json
+
+        value = self.get(key)
+        return None if value is None else json.dumps(value, separators=(",", ":"))
 
     @abc.abstractmethod
     def set(self, key: str, value: Any, ttl: float | None) -> None:

@@ -18,25 +18,32 @@ Guarantees, on top of :mod:`.base`:
   before the next operation (the path's inode changed) and reopened; an operation failing with
   "readonly database", "disk I/O error" or an unreadable-database error reopens and is retried once.
 - A connection never crosses ``fork()``: a child process reopens the database.
+- Reads never write: ``get``, ``get_many`` and ``get_text`` read ``cache.db`` through SQLite
+  connections opened read-only (``mode=ro``), one per thread, with diskcache's own query (key, raw
+  flag, expiry) and :class:`JSONOnlyDisk`'s refusals; diskcache itself (whose opening upserts its
+  settings: a write, and the write lock, per process) is imported and opened on the first write
+  only. A reader re-checks at most every 0.1 s that the file at the path is still the one it
+  opened. This reads diskcache's table directly, so the supported diskcache versions are pinned
+  (see pyproject.toml); ``tests/test_disk_store.py`` checks the reads agree with diskcache's.
 - On a network file system (SQLite's locking is unreliable there) a warning points to Redis.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
-from typing import Any
-from urllib.parse import quote
-
-import diskcache
-from diskcache.core import MODE_RAW
 
 from .._log import logger
 from .base import Store, StoreError, decode_json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    import diskcache
 
 _NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "lustre", "gpfs",
                         "beegfs", "glusterfs", "fuse.glusterfs", "ceph", "fuse.ceph"}
@@ -44,53 +51,48 @@ RECOVERY_LOCK_FILE = "recovery.lock"
 _OPEN_ATTEMPTS = 20
 _MOVED_ATTEMPTS = 3  # "readonly database" / "disk I/O error" while a peer swaps the file: retried briefly
 _LOCK_WAIT = 60.0  # seconds to wait for another process's recovery (it opens SQLite with a 10 s timeout)
+DBNAME = "cache.db"  # diskcache.core.DBNAME
+_MODE_RAW = 1  # diskcache.core.MODE_RAW
+_RECHECK = 0.1  # seconds: how often a reader checks that the database file is still the one it opened
+# diskcache's own query for Cache.get (5.6), without the columns it needs for statistics and eviction
+_SELECT = ("SELECT value, mode, filename FROM Cache"
+           " WHERE key = ? AND raw = 1 AND (expire_time IS NULL OR expire_time > ?)")
+_SELECT_MANY = ("SELECT key, value, mode, filename FROM Cache"
+                " WHERE key IN ({}) AND raw = 1 AND (expire_time IS NULL OR expire_time > ?)")
+_MANY = 500  # keys per query (SQLite allows at least 999 parameters)
+_SCAN_BATCH = 1000
+_SCAN = ("SELECT key, value, mode, filename, expire_time FROM Cache WHERE raw = 1 AND substr(key, 1, ?) = ?"
+         f" AND (expire_time IS NULL OR expire_time > ?) ORDER BY key LIMIT {_SCAN_BATCH}")
+_SCAN_FROM = _SCAN.replace(" ORDER BY", " AND key > ? ORDER BY")
+
+_forks = 0  # fork() count in this process's ancestry: a reader opened under another count is abandoned
 
 
-class JSONOnlyDisk(diskcache.Disk):
-    """diskcache serialisation restricted to str keys and JSON values; never pickles or unpickles.
+def _forked() -> None:
+    global _forks
+    _forks += 1
 
-    Values are always inline in SQLite: this disk never writes a value file. So a row whose
-    ``filename`` column is set was planted (it may name any path: ``../../x``, ``/etc/x``, a FIFO),
-    and nothing it names is ever opened, stat'ed or removed: :meth:`fetch` refuses the entry (a
-    bad entry: ``get`` raises, ``scan`` skips it) and :meth:`remove` does nothing, so deleting,
-    replacing, expiring or culling such a row drops the row only.
-    """
 
-    def put(self, key):
-        if type(key) is not str:
-            raise TypeError("store keys must be str")
-        return key, True
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
-    def get(self, key, raw):
-        if not raw or type(key) is not str:
-            return None  # a non-text key (possibly a pickle) is never loaded; scan() skips it
-        return key
 
-    def store(self, value, read, key=diskcache.core.UNKNOWN):
-        if read:
-            raise TypeError("file values are not supported")
-        if type(value) is int and -(1 << 63) <= value < (1 << 63):  # counters: diskcache's incr uses raw ints
-            return super().store(value, False, key=key)
-        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
-        return 0, MODE_RAW, None, text
+def __getattr__(name: str) -> Any:  # JSONOnlyDisk lives in .jsondisk (it imports diskcache)
+    if name == "JSONOnlyDisk":
+        from .jsondisk import JSONOnlyDisk
 
-    def fetch(self, mode, filename, value, read):
-        if filename is not None:
-            raise ValueError("refusing an entry that names a value file (vision_cache never writes one)")
-        if mode == MODE_RAW and type(value) is int:
-            return value
-        if mode == MODE_RAW and type(value) is str:
-            return decode_json(value)
-        raise ValueError("refusing a non-JSON value (possibly a pickle) in the store")
+        return JSONOnlyDisk
+    raise AttributeError(name)
 
-    def remove(self, file_path):
-        """Remove nothing. diskcache calls this with a row's ``filename`` (joined to the store folder,
-        then it removes the emptied parent folders) when the row is deleted, replaced, expired or
-        culled; our rows never have one, so any name here comes from a planted row."""
-        return None
 
-    def filename(self, key=diskcache.core.UNKNOWN, value=diskcache.core.UNKNOWN):
-        raise TypeError("file values are not supported")
+class _Reader(threading.local):
+    """One thread's read-only connection to ``cache.db``."""
+
+    con: sqlite3.Connection | None = None
+    forks = -1  # _forks when opened
+    epoch = -1  # the store's epoch when opened (closing or reopening the store bumps it)
+    identity: tuple[int, int] | None = None  # the database file's (device, inode) when opened
+    check_at = 0.0  # monotonic time of the next identity check
 
 
 class DiskStore(Store):
@@ -99,21 +101,38 @@ class DiskStore(Store):
     kind = "disk"
 
     def __init__(self, directory: str) -> None:
-        """Open (creating if needed) the store at ``directory``.
+        """Open (creating if needed) the store at ``directory``. An existing database is not touched
+        until it is read (read-only) or written (through diskcache).
 
         Raises:
-            StoreError: the folder cannot be created or the database cannot be opened.
+            StoreError: the folder cannot be created or written, or the database cannot be opened.
         """
         self.location = self.directory = os.path.abspath(os.path.expanduser(directory))
-        self._db_path = os.path.join(self.directory, diskcache.core.DBNAME)
+        self._db_path = os.path.join(self.directory, DBNAME)
         self._cache: diskcache.Cache | None = None
         self._db_identity: tuple[int, int] | None = None
         self._pid = -1
-        self._connect()
+        self._reader = _Reader()
+        self._readers: list[tuple[int, sqlite3.Connection]] = []  # (forks, connection) of every thread
+        self._readers_lock = threading.Lock()
+        self._epoch = 0
+        try:
+            info = os.stat(self.directory)
+        except FileNotFoundError:
+            self._connect()  # creates the folder and the database
+            return
+        except OSError as exc:
+            raise StoreError(f"cannot create the store folder {self.directory}: {exc.strerror}") from None
+        _check_ownership(self.directory, info)
+        if not os.path.exists(self._db_path):
+            self._connect()
+        elif not (os.access(self.directory, os.W_OK) and os.access(self._db_path, os.R_OK | os.W_OK)):
+            raise StoreError(f"the store in {self.directory} is not writable by this user")
 
     # -- connection management -------------------------------------------------------------
 
     def _connect(self) -> diskcache.Cache:
+        """diskcache's connection (for writes), opened on first use."""
         if self._cache is not None and self._pid == os.getpid():
             if _identity(self._db_path) == self._db_identity:
                 return self._cache
@@ -133,11 +152,72 @@ class DiskStore(Store):
         self._cache = self._open_database()
         self._db_identity = _identity(self._db_path)
         self._pid = os.getpid()
-        _restrict(os.path.join(self.directory, diskcache.core.DBNAME))
+        _restrict(self._db_path)
         return self._cache
 
+    def _read_connection(self) -> sqlite3.Connection:
+        """This thread's read-only connection (see the module docstring)."""
+        reader = self._reader
+        con = reader.con
+        if con is not None and reader.epoch == self._epoch and reader.forks == _forks \
+                and time.monotonic() < reader.check_at:
+            return con
+        return self._open_reader(reader)
+
+    def _open_reader(self, reader: _Reader) -> sqlite3.Connection:
+        identity = _identity(self._db_path)
+        current = reader.con is not None and reader.forks == _forks  # opened in this process
+        if current and reader.epoch == self._epoch and identity == reader.identity and identity is not None:
+            reader.check_at = time.monotonic() + _RECHECK
+            return reader.con
+        if current:
+            _close_quietly(reader.con)
+        reader.con = None  # one inherited through fork() is abandoned, never used
+        if identity is None:
+            raise sqlite3.OperationalError("no database file yet")  # the write path creates it
+        con = sqlite3.connect(_read_only_uri(self._db_path), uri=True, timeout=10, isolation_level=None,
+                              check_same_thread=False)
+        reader.con, reader.forks, reader.epoch, reader.identity = con, _forks, self._epoch, identity
+        reader.check_at = time.monotonic() + _RECHECK
+        with self._readers_lock:
+            self._readers.append((_forks, con))
+        return con
+
+    def _drop_readers(self) -> None:
+        """Close every thread's read-only connection; each reopens on its next read."""
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+            self._epoch += 1
+        for forks, con in readers:
+            if forks == _forks:
+                _close_quietly(con)
+
+    def _rows(self, query: str, parameters: tuple) -> list[tuple] | None:
+        """Rows of a read-only query, or None if the read path cannot answer (no database yet, being
+        created, moved, unreadable...): the caller then asks diskcache, which repairs what it must."""
+        try:
+            return self._read_connection().execute(query, parameters).fetchall()
+        except sqlite3.Error:
+            self._drop_readers()
+            return None
+
+    def _value(self, key: str, value: Any, mode: int, filename: Any) -> Any:
+        """A row's value, refused as :class:`JSONOnlyDisk` refuses it (a planted file or pickle)."""
+        if filename is None and mode == _MODE_RAW:
+            if type(value) is int:
+                return value
+            if type(value) is str:
+                try:
+                    return decode_json(value)
+                except ValueError as exc:
+                    raise StoreError(f"store {self.directory}: ValueError: {exc}") from None
+        raise StoreError(f"store {self.directory}: ValueError: refusing the entry under {key!r}: it names a "
+                         "value file or is not JSON (possibly a pickle); vision_cache never writes either")
+
     def _drop(self) -> None:
-        """Forget this process's connection; the next operation reopens the database."""
+        """Forget this process's connections; the next operation reopens the database. The read-only
+        ones close first: the last connection to close checkpoints the log, and only a writer can."""
+        self._drop_readers()
         if self._cache is not None and self._pid == os.getpid():
             try:
                 self._cache.close()
@@ -147,6 +227,10 @@ class DiskStore(Store):
         self._pid = -1
 
     def _open_cache(self) -> diskcache.Cache:
+        import diskcache
+
+        from .jsondisk import JSONOnlyDisk
+
         return diskcache.Cache(
             self.directory,
             timeout=10,
@@ -219,6 +303,8 @@ class DiskStore(Store):
                              "cache.db.corrupt-%s and started a new one", self.directory, exc, token)
 
     def _run(self, operation, *args):
+        import diskcache
+
         for attempt in range(2):
             try:
                 return operation(self._connect(), *args)
@@ -236,13 +322,38 @@ class DiskStore(Store):
     # -- Store API -------------------------------------------------------------------------
 
     def get(self, key: str) -> Any | None:
-        return self._run(lambda cache: cache.get(key))
+        rows = self._rows(_SELECT, (key, time.time()))
+        if rows is None:
+            return self._run(lambda cache: cache.get(key))
+        return self._value(key, *rows[0]) if rows else None
+
+    def get_text(self, key: str) -> str | None:
+        rows = self._rows(_SELECT, (key, time.time()))
+        if rows is None:
+            return super().get_text(key)
+        if not rows:
+            return None
+        value, mode, filename = rows[0]
+        if filename is None and mode == _MODE_RAW and type(value) is str:
+            return value  # parsed (and refused if it is not JSON) by the caller
+        return str(self._value(key, value, mode, filename))  # an int counter, or refused
 
     def get_many(self, keys: list[str]) -> list[Any | None]:
-        def operation(cache: diskcache.Cache) -> list[Any | None]:
-            return [cache.get(key) for key in keys]
-
-        return self._run(operation)
+        found: dict[str, Any] = {}
+        for start in range(0, len(keys), _MANY):
+            chunk = keys[start:start + _MANY]
+            rows = self._rows(_SELECT_MANY.format(",".join("?" * len(chunk))), (*chunk, time.time()))
+            if rows is None:
+                return self._run(lambda cache: [cache.get(key) for key in keys])
+            for key, value, mode, filename in rows:
+                if filename is None and mode == _MODE_RAW and type(value) is str:  # the usual row, inline
+                    try:
+                        found[key] = decode_json(value)
+                        continue
+                    except ValueError:
+                        pass
+                found[key] = self._value(key, value, mode, filename)
+        return [found.get(key) for key in keys]
 
     def set(self, key: str, value: Any, ttl: float | None) -> None:
         self._run(lambda cache: cache.set(key, value, expire=ttl))
@@ -273,9 +384,32 @@ class DiskStore(Store):
         return self._run(lambda cache: cache.incr(key, delta))
 
     def scan(self, prefix: str = "") -> Iterator[tuple[str, Any, float | None]]:
+        """Entries in key order, read in batches (each its own read, so no snapshot is held open)."""
+        after = None
+        while True:
+            rows = self._rows(_SCAN_FROM if after is not None else _SCAN,
+                              (len(prefix), prefix, time.time(), *(() if after is None else (after,))))
+            if rows is None:
+                yield from self._scan_with_diskcache(prefix, after)
+                return
+            for key, value, mode, filename, expires_at in rows:
+                after = key
+                if type(key) is not str:
+                    continue  # not a text key (possibly a pickle): never loaded
+                try:
+                    value = self._value(key, value, mode, filename)
+                except StoreError:
+                    continue  # malformed: skip
+                yield key, value, expires_at
+            if len(rows) < _SCAN_BATCH:
+                return
+
+    def _scan_with_diskcache(self, prefix: str, after: str | None) -> Iterator[tuple[str, Any, float | None]]:
+        import diskcache
+
         cache, keys = self._run(lambda cache: (cache, list(cache.iterkeys())))
         for key in keys:
-            if key is None or not key.startswith(prefix):
+            if key is None or not key.startswith(prefix) or (after is not None and key <= after):
                 continue
             try:
                 value, expires_at = cache.get(key, expire_time=True)
@@ -301,7 +435,7 @@ class DiskStore(Store):
         mode = os.stat(self.directory).st_mode & 0o777
         if mode & 0o077:
             problems.append(f"folder {self.directory} is readable by others (mode {mode:o}; expected 700)")
-        database = os.path.join(self.directory, diskcache.core.DBNAME)
+        database = self._db_path
         if os.path.exists(database) and os.stat(database).st_mode & 0o077:
             problems.append(f"{database} is readable by others (expected mode 600)")
         try:
@@ -312,6 +446,18 @@ class DiskStore(Store):
 
     def close(self) -> None:
         self._drop()
+
+
+def _read_only_uri(path: str) -> str:
+    """An SQLite URI opening ``path`` read-only (``%``, ``?`` and ``#`` escaped, as URIs need)."""
+    return "file:" + path.replace("%", "%25").replace("?", "%3f").replace("#", "%23") + "?mode=ro"
+
+
+def _close_quietly(con: sqlite3.Connection) -> None:
+    try:
+        con.close()
+    except sqlite3.Error:
+        pass
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -332,8 +478,14 @@ def _identity(path: str) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
-@contextlib.contextmanager
 def _exclusive(lock_path: str, directory: str):
+    """:func:`_hold_exclusive` as a context manager (contextlib is imported only here: a rare path)."""
+    import contextlib
+
+    return contextlib.contextmanager(_hold_exclusive)(lock_path, directory)
+
+
+def _hold_exclusive(lock_path: str, directory: str):
     """Hold an exclusive ``flock`` on ``lock_path`` (created 0600), waiting at most ``_LOCK_WAIT`` s.
 
     Without ``fcntl`` (Windows) nothing is locked: recovery is then per process, as before.
@@ -372,8 +524,8 @@ def _database_problems(directory: str) -> list[str]:
     diskcache's own ``Cache.check`` is not used: it stats every path such a row names, wherever it
     points, and reports our secret file as an unknown file.
     """
-    path = os.path.join(directory, diskcache.core.DBNAME)
-    db = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=10)
+    path = os.path.join(directory, DBNAME)
+    db = sqlite3.connect(_read_only_uri(path), uri=True, timeout=10)
     try:
         problems = [f"{path}: integrity check: {message}"
                     for (message,) in db.execute("PRAGMA integrity_check").fetchall() if message != "ok"]
@@ -395,11 +547,11 @@ def _restrict(path: str) -> None:
         pass
 
 
-def _check_ownership(directory: str) -> None:
+def _check_ownership(directory: str, info: os.stat_result | None = None) -> None:
     """Refuse a folder another user owns (they could read the secret and plant verdicts); tighten our own."""
     if not hasattr(os, "getuid"):
         return
-    info = os.stat(directory)
+    info = os.stat(directory) if info is None else info
     if info.st_uid != os.getuid():
         raise StoreError(f"the store folder {directory} belongs to another user (uid {info.st_uid})")
     if info.st_mode & 0o077:

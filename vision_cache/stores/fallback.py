@@ -174,6 +174,9 @@ class FallbackStore(Store):
     def get_many(self, keys: list[str]) -> list[Any | None]:
         return self._route(lambda store: store.get_many(keys))
 
+    def get_text(self, key: str) -> str | bytes | None:
+        return self._route(lambda store: store.get_text(key))
+
     def set(self, key: str, value: Any, ttl: float | None) -> None:
         self._route(lambda store: store.set(key, value, ttl), replay_key=key, ttl=ttl)
 

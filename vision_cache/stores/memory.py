@@ -55,6 +55,11 @@ class MemoryStore(Store):
             entry = self._live(key)
         return None if entry is None else self._decode(entry[0])
 
+    def get_text(self, key: str) -> str | None:
+        with self._lock:
+            entry = self._live(key)
+        return None if entry is None else str(entry[0])  # JSON text, or an int counter (its text)
+
     def set(self, key: str, value: Any, ttl: float | None) -> None:
         text = self._encode(value)
         with self._lock:

@@ -243,6 +243,16 @@ class RedisStore(Store):
             raise StoreError(f"redis store {self.location}: the value under {key!r} is not JSON "
                              "(refusing to load it)") from None
 
+    def get_text(self, key: str) -> str | None:
+        raw = self._call("GET", self._client.get, self._key(key))
+        if raw is None or isinstance(raw, str):
+            return raw
+        try:
+            return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        except UnicodeDecodeError:
+            raise StoreError(f"redis store {self.location}: the value under {key!r} is not JSON "
+                             "(refusing to load it)") from None
+
     def set(self, key: str, value: Any, ttl: float | None) -> None:
         text = _dumps(value)
         px = None if ttl is None else _milliseconds(ttl)
