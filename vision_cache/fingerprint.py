@@ -28,7 +28,7 @@ def default_fingerprint(sidecar_transformers: str | None = None) -> str:
     return fingerprint
 
 
-default_fingerprint.cache_clear = _fingerprints.clear  # as when it was an lru_cache (tests reset it)
+default_fingerprint.cache_clear = _fingerprints.clear  # type: ignore[attr-defined]  # as when it was an lru_cache
 
 
 def is_older(stored: str, current: str) -> bool:

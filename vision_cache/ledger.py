@@ -292,6 +292,7 @@ class Ledger:
         self.settings = settings
         self._fingerprint_source = fingerprint
         self._fingerprints: dict[Question, str] = {}
+        self._lifetimes = self._lifetime_table(settings)
         self._secret: bytes | None = None
         # the hit path's memory (docs/design.md, "The ledger"): validated records by their stored text,
         # aliases until their fresh_until, and which stored detector fingerprints are older than ours
@@ -498,9 +499,10 @@ class Ledger:
             except ValueError as exc:
                 self.warn_once("malformed", f"vision_cache: ignoring a malformed store entry ({exc})")
                 return None
-            verdict = self._validated(target, record, version, source)
-            if verdict is None:
+            validated = self._validated(target, record, version, source)
+            if validated is None:
                 return None
+            verdict = validated
             if len(self._records) >= _MAX_REMEMBERED:
                 self._records.clear()
             self._records[key] = (stored, target.revision, source, verdict)
@@ -530,12 +532,13 @@ class Ledger:
         older detector (an upgraded detector may know better: negatives are re-checked, positives stand)."""
         now = time.time()
         expires = verdict.expires_at
-        if expires is not None and expires <= now:
-            return False
+        if expires is not None:
+            if expires <= now:
+                return False
+            lifetime = self._lifetimes[verdict.question, verdict.kind]
+            if lifetime is not None and expires > now + lifetime + _CLOCK_SLACK:
+                return False
         if verdict.created_at > now + _CLOCK_SLACK:
-            return False
-        lifetime = self._lifetime(verdict.question, verdict.kind)
-        if expires is not None and lifetime is not None and expires > now + lifetime + _CLOCK_SLACK:
             return False
         if verdict.kind is Kind.NOT_VISION or verdict.kind is Kind.NEGATIVE:
             current = self.fingerprint(verdict.question)
@@ -565,12 +568,14 @@ class Ledger:
 
     def _lifetime(self, question: Question, kind: Kind) -> float | None:
         """How long a verdict of ``kind`` answering ``question`` is kept (None: as long as the commit)."""
-        if kind.is_positive:
-            return None
-        if kind is Kind.DENIED:
-            return self.settings.denied_ttl
-        return {Question.VISION: self.settings.negative_ttl, Question.AUDIO_TYPE: self.settings.audio_negative_ttl,
-                Question.EMBEDDING: self.settings.embedding_negative_ttl}[question]
+        return self._lifetimes[question, kind]
+
+    @staticmethod
+    def _lifetime_table(settings: Settings) -> dict[tuple[Question, Kind], float | None]:
+        negative = {Question.VISION: settings.negative_ttl, Question.AUDIO_TYPE: settings.audio_negative_ttl,
+                    Question.EMBEDDING: settings.embedding_negative_ttl}
+        return {(question, kind): None if kind.is_positive else settings.denied_ttl if kind is Kind.DENIED
+                else negative[question] for question in Question for kind in Kind}
 
     def record(self, target: Target, sha: str | None, kind: Kind, evidence: str,
                source: Source = Source.DETECTED, keep: bool = True, answer: bool | str | None = None) -> Verdict:

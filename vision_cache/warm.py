@@ -70,7 +70,7 @@ def warm_start(cache: VisionCache, models: Any = (), *, scan_hf_cache: bool = Tr
 
 def _run(cache: VisionCache, models: list[str], scan_hf_cache: bool, hf_cache_dir: str | None,
          progress: bool) -> WarmReport:
-    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+    from tqdm.auto import tqdm
 
     from .migrate import migrate, schema_version
 
@@ -169,13 +169,15 @@ def local_snapshots(hf_cache_dir: str | None = None) -> list[LocalSnapshot]:
     import os
 
     if hf_cache_dir is None:
-        from huggingface_hub.constants import HF_HUB_CACHE as hf_cache_dir
+        from huggingface_hub.constants import HF_HUB_CACHE
+
+        hf_cache_dir = HF_HUB_CACHE
     root = os.path.expanduser(hf_cache_dir)
     try:
         names = [entry.name for entry in os.scandir(root) if entry.name.startswith("models--")]
     except OSError:
         return []
-    found = []
+    found: list[LocalSnapshot] = []
     for name in names:
         repo = os.path.join(root, name)
         try:

@@ -40,8 +40,11 @@ from .base import Store, StoreError, decode_json
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from typing import Any
+    from collections.abc import Callable, Iterator
+    from contextlib import AbstractContextManager
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
     import diskcache
 
@@ -169,8 +172,8 @@ class DiskStore(Store):
         current = reader.con is not None and reader.forks == _forks  # opened in this process
         if current and reader.epoch == self._epoch and identity == reader.identity and identity is not None:
             reader.check_at = time.monotonic() + _RECHECK
-            return reader.con
-        if current:
+            return reader.con  # type: ignore[return-value]  # current: opened, so not None
+        if current and reader.con is not None:
             _close_quietly(reader.con)
         reader.con = None  # one inherited through fork() is abandoned, never used
         if identity is None:
@@ -192,7 +195,7 @@ class DiskStore(Store):
             if forks == _forks:
                 _close_quietly(con)
 
-    def _rows(self, query: str, parameters: tuple) -> list[tuple] | None:
+    def _rows(self, query: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
         """Rows of a read-only query, or None if the read path cannot answer (no database yet, being
         created, moved, unreadable...): the caller then asks diskcache, which repairs what it must."""
         try:
@@ -302,7 +305,7 @@ class DiskStore(Store):
             logger().warning("vision_cache: the store in %s was unreadable (%s); moved it aside as "
                              "cache.db.corrupt-%s and started a new one", self.directory, exc, token)
 
-    def _run(self, operation, *args):
+    def _run(self, operation: Callable[..., T], *args: Any) -> T:
         import diskcache
 
         for attempt in range(2):
@@ -327,7 +330,7 @@ class DiskStore(Store):
             return self._run(lambda cache: cache.get(key))
         return self._value(key, *rows[0]) if rows else None
 
-    def get_text(self, key: str) -> str | None:
+    def get_text(self, key: str) -> str | bytes | None:
         rows = self._rows(_SELECT, (key, time.time()))
         if rows is None:
             return super().get_text(key)
@@ -359,29 +362,29 @@ class DiskStore(Store):
         self._run(lambda cache: cache.set(key, value, expire=ttl))
 
     def add(self, key: str, value: Any, ttl: float | None) -> bool:
-        return self._run(lambda cache: cache.add(key, value, expire=ttl))
+        return bool(self._run(lambda cache: cache.add(key, value, expire=ttl)))
 
     def delete(self, key: str) -> bool:
-        return self._run(lambda cache: cache.delete(key))
+        return bool(self._run(lambda cache: cache.delete(key)))
 
     def compare_and_delete(self, key: str, expected: Any) -> bool:
         def operation(cache: diskcache.Cache) -> bool:
             with cache.transact():
                 if cache.get(key) != expected:
                     return False
-                return cache.delete(key)
+                return bool(cache.delete(key))
 
         return self._run(operation)
 
     def compare_and_touch(self, key: str, expected: Any, ttl: float) -> bool:
         def operation(cache: diskcache.Cache) -> bool:
             with cache.transact():
-                return cache.get(key) == expected and cache.touch(key, expire=ttl)
+                return bool(cache.get(key) == expected and cache.touch(key, expire=ttl))
 
         return self._run(operation)
 
     def incr(self, key: str, delta: int = 1) -> int:
-        return self._run(lambda cache: cache.incr(key, delta))
+        return int(self._run(lambda cache: cache.incr(key, delta)))
 
     def scan(self, prefix: str = "") -> Iterator[tuple[str, Any, float | None]]:
         """Entries in key order, read in batches (each its own read, so no snapshot is held open)."""
@@ -419,11 +422,11 @@ class DiskStore(Store):
                 yield key, value, expires_at
 
     def expire(self) -> int:
-        return self._run(lambda cache: cache.expire())
+        return int(self._run(lambda cache: cache.expire()))
 
     def size_bytes(self) -> int | None:
         try:
-            return self._run(lambda cache: cache.volume())
+            return int(self._run(lambda cache: cache.volume()))
         except StoreError:
             return None
 
@@ -478,14 +481,14 @@ def _identity(path: str) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
-def _exclusive(lock_path: str, directory: str):
+def _exclusive(lock_path: str, directory: str) -> AbstractContextManager[None]:
     """:func:`_hold_exclusive` as a context manager (contextlib is imported only here: a rare path)."""
     import contextlib
 
     return contextlib.contextmanager(_hold_exclusive)(lock_path, directory)
 
 
-def _hold_exclusive(lock_path: str, directory: str):
+def _hold_exclusive(lock_path: str, directory: str) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``lock_path`` (created 0600), waiting at most ``_LOCK_WAIT`` s.
 
     Without ``fcntl`` (Windows) nothing is locked: recovery is then per process, as before.

@@ -37,7 +37,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -48,7 +48,7 @@ try:  # optional dependency: pip install 'vision_cache[redis]'
     from redis.backoff import ExponentialBackoff as _ExponentialBackoff
     from redis.retry import Retry as _Retry
 except ImportError:  # pragma: no cover - exercised only without the extra
-    _redis = None
+    _redis = None  # type: ignore[assignment]
 
 _BATCH = 500
 _HEALTH_CHECK_INTERVAL = 30
@@ -169,7 +169,7 @@ class RedisStore(Store):
             raise StoreError(f"invalid redis URL {self.location}: {self._clean(str(exc))}") from None
 
     @staticmethod
-    def _make_client(url: str, timeout: float):
+    def _make_client(url: str, timeout: float) -> Any:
         return _redis.Redis.from_url(
             url,
             socket_timeout=timeout,
@@ -212,7 +212,7 @@ class RedisStore(Store):
         kind = StoreUnavailable if _is_unavailable(exc) else StoreError
         return kind(f"redis store {self.location}: {doing} failed: {type(exc).__name__}: {detail}")
 
-    def _call(self, doing: str, operation, *args, **kwargs):
+    def _call(self, doing: str, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return operation(*args, **kwargs)
         except StoreError:
@@ -306,8 +306,8 @@ class RedisStore(Store):
                 raise self._error(exc, "PEXPIRETIME") from None
         return self._expiry_command
 
-    def _scan_batch(self, raw_keys: list[bytes], command: str):
-        def fetch():
+    def _scan_batch(self, raw_keys: list[bytes], command: str) -> Iterator[tuple[str, Any, float | None]]:
+        def fetch() -> tuple[Any, float]:
             pipe = self._bulk_client.pipeline(transaction=False)
             for raw_key in raw_keys:
                 pipe.get(raw_key)
