@@ -66,9 +66,10 @@ def bulk_sha(name: str) -> str:
     return hashlib.sha1(name.encode()).hexdigest()
 
 
-def bulk_entries(start: int, stop: int, detector: str, alias_ttl: float = 600.0):
+def bulk_entries(start: int, stop: int, detector: str, alias_ttl: float = 600.0, scope: str | None = None):
     """(key, value, ttl) of a verdict at main's commit and of main's alias, for models start..stop-1:
-    exactly what a lookup by name stores (anonymous scope), odd models vision, even ones not_vision."""
+    exactly what a lookup by name stores (anonymous scope), odd models vision, even ones not_vision.
+    With ``scope="hf-cache"``: what a warm start stores from the local HF cache (verdicts, no alias)."""
     import time
 
     from vision_cache.ledger import STALE_WINDOW, Keys, encode_verdict
@@ -84,9 +85,10 @@ def bulk_entries(start: int, stop: int, detector: str, alias_ttl: float = 600.0)
         verdict = Verdict(kind=kind, source=Source.DETECTED, subject=name, revision="main", commit_sha=sha,
                           created_at=now, expires_at=None if ttl is None else now + ttl, detector=detector,
                           evidence="bench: written in bulk")
-        yield Keys.verdict(subject, sha, ANONYMOUS), encode_verdict(verdict), ttl
-        yield (Keys.alias(subject, "main", ANONYMOUS), {"sha": sha, "resolved_at": now, "fresh_until": now + alias_ttl},
-               alias_ttl + STALE_WINDOW)
+        yield Keys.verdict(subject, sha, scope or ANONYMOUS), encode_verdict(verdict), ttl
+        if scope is None:
+            yield (Keys.alias(subject, "main", ANONYMOUS),
+                   {"sha": sha, "resolved_at": now, "fresh_until": now + alias_ttl}, alias_ttl + STALE_WINDOW)
 
 
 def bulk_write(store, entries, batch: int = 5000) -> None:

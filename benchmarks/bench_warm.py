@@ -68,6 +68,7 @@ def main() -> int:
     from huggingface_hub import scan_cache_dir
 
     from vision_cache import VisionCache
+    from vision_cache.ledger import Keys
 
     report = {}
     try:
@@ -76,7 +77,7 @@ def main() -> int:
         started = time.perf_counter()
         synthetic_hf_cache(hf_cache, args.snapshots)
         writer = VisionCache(directory=store, detector=QuickDetector())
-        bulk_write(writer.store, bulk_entries(0, args.snapshots, "custom/" + DETECTOR))
+        bulk_write(writer.store, bulk_entries(0, args.snapshots, "custom/" + DETECTOR, scope=Keys.HF_CACHE_SCOPE))
         writer.close()
         setup = time.perf_counter() - started
         started = time.perf_counter()

@@ -150,3 +150,29 @@ def test_offline_embedding_reads_modules_json_from_the_hf_cache(hub, make_cache)
                            hf_token=None)
     assert hub.count() == 0
     assert (verdict.answer, verdict.source) == (True, Source.STALE)
+
+
+def test_warm_start_answers_every_question_from_the_snapshots_own_files(hub, make_cache):
+    """No request: vision from config.json, the audio type from the tokenizer files, embedding from
+    modules.json; a question whose deciding file the snapshot lacks is left to a later lookup."""
+    from huggingface_hub import constants, hf_hub_download
+
+    entry = next(e for e in TOKENIZERS if e["dir"] == "openai__whisper-base")
+    folder = DATA / "tokenizers" / entry["dir"]
+    modules = (DATA / "model_info" / "BAAI__bge-large-zh-v1.5.modules.json").read_bytes()
+    hub.add_repo("warm/whisper", {name: (folder / name).read_bytes() for name in entry["files"]})
+    hub.add_repo("warm/embedder", {"config.json": b'{"model_type": "bert", "architectures": ["BertModel"]}',
+                                   "modules.json": modules})
+    for name in entry["files"]:
+        hf_hub_download("warm/whisper", name, token=False)
+    hf_hub_download("warm/embedder", "config.json", token=False)
+    hf_hub_download("warm/embedder", "modules.json", token=False)
+    cache = make_cache()
+    hub.reset_counts()
+    cache.warm_start(hf_cache_dir=constants.HF_HUB_CACHE)
+    assert hub.count() == 0
+    learnt = {(e.verdict.subject, e.verdict.question.value): e.verdict.answer
+              for e in cache.entries() if e.scope == "hf-cache"}
+    assert learnt[("warm/whisper", "vision")] is False and learnt[("warm/whisper", "audio_type")] == "whisper"
+    assert learnt[("warm/embedder", "embedding")] is True and ("warm/embedder", "audio_type") not in learnt
+    assert ("warm/whisper", "embedding") not in learnt  # no modules.json in that snapshot: no answer

@@ -49,6 +49,7 @@ class LocalSnapshot:
     repo_id: str
     commit_sha: str
     refs: tuple[str, ...]  # revision names pointing at this commit (e.g. "main")
+    folder: str = dataclasses.field(default="", compare=False)  # its folder: models--org--name/snapshots/<sha>
 
 
 def warm_start(cache: VisionCache, models: Any = (), *, scan_hf_cache: bool = True, hf_cache_dir: str | None = None,
@@ -111,6 +112,8 @@ def _run(cache: VisionCache, models: list[str], scan_hf_cache: bool, hf_cache_di
 
 def _judge_snapshot(cache: VisionCache, snapshot: LocalSnapshot, hf_cache_dir: str | None) -> str:
     """Judge a snapshot of the local HF cache with no request: "stored", "detected" or "failed" (vision)."""
+    import os
+
     from .detect.detector import DetectionRequest, run_detector
     from .ledger import Keys
     from .target import Target, is_commit_sha, parse_revision, parse_subject, validate_hub_subject
@@ -127,32 +130,29 @@ def _judge_snapshot(cache: VisionCache, snapshot: LocalSnapshot, hf_cache_dir: s
         return "failed"
     evidence = Target(subject, sha, Keys.HF_CACHE_SCOPE, None, True)  # no token: only local files are read
     outcome = "stored"
-    for question in Question:
+    if ledger.known(evidence, sha) is None:
+        request = DetectionRequest(subject=subject.name, commit_sha=sha, revision=sha, token=None, offline=True,
+                                   timeout=cache.settings.hub_timeout, hf_cache_dir=hf_cache_dir)
+        detection = run_detector(cache.detectors[Question.VISION], request)
+        if not detection.kind.is_answer:
+            return "failed"
+        ledger.record(evidence, sha, detection.kind, f"{detection.evidence} (local HF cache)", answer=detection.answer)
+        outcome = "detected"
+    # The other questions, from the snapshot's own files, and only where the file that decides them is
+    # there (a snapshot may hold only some of a repo's files: no file proves no answer).
+    for question, deciding in ((Question.AUDIO_TYPE, "tokenizer_config.json"), (Question.EMBEDDING, "modules.json")):
+        if not snapshot.folder or not os.path.isfile(os.path.join(snapshot.folder, deciding)):
+            continue
         asked = evidence._replace(question=question)
         if ledger.known(asked, sha) is not None:
             continue
-        if question is Question.AUDIO_TYPE and not _has_cached(cache, subject.name, "tokenizer_config.json", sha,
-                                                              hf_cache_dir):
-            continue  # without its tokenizer a snapshot cannot say "no audio type"
         request = DetectionRequest(subject=subject.name, commit_sha=sha, revision=sha, token=None, offline=True,
-                                   timeout=cache.settings.hub_timeout, hf_cache_dir=hf_cache_dir)
+                                   local_path=snapshot.folder, timeout=cache.settings.hub_timeout)
         detection = run_detector(cache.detectors[question], request)
-        if not detection.kind.is_answer:
-            if question is Question.VISION:
-                return "failed"
-            continue
-        ledger.record(asked, sha, detection.kind, f"{detection.evidence} (local HF cache)", answer=detection.answer)
-        if question is Question.VISION:
-            outcome = "detected"
+        if detection.kind.is_answer:
+            ledger.record(asked, sha, detection.kind, f"{detection.evidence} (local HF cache)",
+                          answer=detection.answer)
     return outcome
-
-
-def _has_cached(cache: VisionCache, repo_id: str, filename: str, sha: str, hf_cache_dir: str | None) -> bool:
-    try:
-        cache.hub.read_file(repo_id, filename, sha, None, True, cache.settings.hub_timeout, hf_cache_dir)
-    except Exception:  # not in the local cache (or unreadable): no request is ever made here
-        return False
-    return True
 
 
 def local_snapshots(hf_cache_dir: str | None = None) -> list[LocalSnapshot]:
@@ -186,7 +186,8 @@ def local_snapshots(hf_cache_dir: str | None = None) -> list[LocalSnapshot]:
             continue  # not a repo folder, or no snapshots
         refs = _refs_by_commit(os.path.join(repo, "refs"))
         repo_id = name[len("models--"):].replace("--", "/")
-        found.extend(LocalSnapshot(repo_id, sha, tuple(sorted(refs.get(sha, ())))) for sha in shas)
+        found.extend(LocalSnapshot(repo_id, sha, tuple(sorted(refs.get(sha, ()))),
+                                   os.path.join(repo, "snapshots", sha)) for sha in shas)
     return sorted(found, key=lambda snapshot: (snapshot.repo_id, snapshot.commit_sha))
 
 
