@@ -218,3 +218,14 @@ def interrupt_when(proc: subprocess.Popen, ready, timeout: float = 20) -> tuple[
             proc.kill()
             proc.wait(10)
 
+
+def integrity(path) -> list[tuple]:
+    """SQLite's ``PRAGMA integrity_check`` of the database at ``path``, opened read-only."""
+    import sqlite3
+    from urllib.parse import quote
+
+    db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=10)
+    try:
+        return db.execute("PRAGMA integrity_check").fetchall()
+    finally:
+        db.close()

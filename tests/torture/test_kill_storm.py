@@ -21,15 +21,14 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
+from conftest import integrity
 
 from vision_cache import Kind, Source, VisionCache
 from vision_cache.lease import DEFAULT_LEASE_TTL
@@ -148,14 +147,6 @@ def children():
             child.proc.wait(timeout=10)
 
 
-def _integrity(path: Path) -> list[tuple]:
-    db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute("PRAGMA integrity_check").fetchall()
-    finally:
-        db.close()
-
-
 @pytest.mark.slow
 def test_kill_storm_leaves_a_sound_store_with_every_reported_verdict(tmp_path, children):
     store = tmp_path / "store"
@@ -194,7 +185,7 @@ def test_kill_storm_leaves_a_sound_store_with_every_reported_verdict(tmp_path, c
     storm_seconds = time.monotonic() - started
 
     # 1. SQLite's own check of what the kills left, before anything opens the store again.
-    assert _integrity(store / "cache.db") == [("ok",)]
+    assert integrity(store / "cache.db") == [("ok",)]
     assert not [p.name for p in store.iterdir() if ".corrupt-" in p.name]
 
     # 2. What the children said.

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import run_python
+from conftest import integrity, run_python
 
 MODELS = 40
 
@@ -109,14 +109,6 @@ DAMAGE = {
 }
 
 
-def _integrity(path: Path) -> list[tuple]:
-    db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute("PRAGMA integrity_check").fetchall()
-    finally:
-        db.close()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_a_new_process_gets_a_working_store_after_a_crash_and_damage(tmp_path, damage):
@@ -155,7 +147,7 @@ def _assert_working(store: Path, damage: str) -> None:
     # Readers never write (nor repair): the first write does, and then the database is sound.
     run_python("import sys; from vision_cache import VisionCache; "
                f"VisionCache(directory={str(store)!r}).purge(expired=True)", timeout=120)
-    problems = _integrity(store / "cache.db")
+    problems = integrity(store / "cache.db")
     if problems != [("ok",)]:
         # SQLite rebuilt every verdict from the log, but a page that only the truncated cache.db held
         # (an index of diskcache's Settings table) stays damaged: no operation meets it, so nothing
