@@ -137,11 +137,19 @@ class Alias(NamedTuple):
     sha: str
     resolved_at: float
     fresh_until: float
-    files: tuple[str, ...] | None = None  # the repo's files at that commit, when the Hub listed them
+    listed: list[Any] | None = None  # the stored file list, not yet checked (see files)
 
     @property
     def fresh(self) -> bool:
         return self.fresh_until > time.time()
+
+    @property
+    def files(self) -> tuple[str, ...] | None:
+        """The repo's files at that commit, when the Hub listed them; None if not, or if the stored list
+        is malformed. Checked here, when a miss uses it, not on every hit that reads the alias."""
+        if self.listed is None or not all(_is_text(name) for name in self.listed):
+            return None
+        return tuple(self.listed)
 
 
 class Entry(NamedTuple):
@@ -246,11 +254,10 @@ def decode_alias(record: Any) -> Alias | None:
     resolved: Any = fields.get("resolved_at")
     fresh: Any = fields.get("fresh_until")
     files: Any = fields.get("files")
-    if files is not None and not (type(files) is list and len(files) <= _MAX_FILES
-                                  and all(_is_text(name) for name in files)):
+    if files is not None and not (type(files) is list and len(files) <= _MAX_FILES):
         return None
     if type(sha) is str and SHA_RE.fullmatch(sha) and _is_time(resolved) and _is_time(fresh):
-        return Alias(sha, float(resolved), float(fresh), None if files is None else tuple(files))
+        return Alias(sha, float(resolved), float(fresh), files)
     return None
 
 
