@@ -438,11 +438,12 @@ def _import(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from .errors import StoreError, VisionCacheError
     from .migrate import migrate, schema_status
+    from .settings import default_directory
     from .stores import open_store
 
     settings = _settings(args)
     try:
-        store = open_store(settings.directory or _default_dir(), settings.url, settings.redis_prefix)
+        store = open_store(settings.directory or default_directory(), settings.url, settings.redis_prefix)
         status = schema_status(store)
         if args.check or status.current >= status.latest:
             result = {"schema_version": status.current, "latest": status.latest, "pending": status.pending}
@@ -527,11 +528,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 
     return Settings.resolve(directory=args.dir, url=_store_url(args))
 
-
-def _default_dir() -> str:
-    from .settings import default_directory
-
-    return default_directory()
 
 
 def _cache(args: argparse.Namespace) -> VisionCache:

@@ -44,7 +44,7 @@ from functools import partial
 from ._log import logger
 from ._tuples import NamedTuple
 from .errors import StoreError, StoreUnavailable, VisionCacheError
-from .settings import Settings
+from .settings import Settings, default_directory
 from .stores.base import Store, decode_json
 from .target import Subject, Target, same_subject
 from .verdict import SHA_RE, Kind, Question, Source, Verdict
@@ -892,7 +892,7 @@ def open_ledger(settings: Settings, fingerprint: Callable[[Question], str]) -> L
     from .stores import open_store
 
     try:
-        store = open_store(settings.directory or _default_directory(), settings.url, settings.redis_prefix,
+        store = open_store(settings.directory or default_directory(), settings.url, settings.redis_prefix,
                            replay=Keys.replayed, mirror=Keys.mirrored)
         migrate(store)
     except (StoreError, VisionCacheError) as exc:
@@ -901,11 +901,6 @@ def open_ledger(settings: Settings, fingerprint: Callable[[Question], str]) -> L
         return ledger
     return Ledger(store, settings, fingerprint)
 
-
-def _default_directory() -> str:
-    from .settings import default_directory
-
-    return default_directory()
 
 
 def _memory_store() -> Store:
