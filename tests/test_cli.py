@@ -512,3 +512,10 @@ def test_the_record_is_the_documented_one():
 
 def test_source_enum_is_what_records_say():
     assert {s.value for s in Source} == {"memory", "store", "detected", "stale"}
+
+
+def test_stats_on_an_empty_store_says_none(vc):
+    code, out, _ = vc("stats")
+    assert code == 0
+    assert "entries: none; aliases 0" in out, out
+    assert "entries: ," not in out

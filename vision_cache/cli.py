@@ -310,9 +310,9 @@ def _stats(args: argparse.Namespace) -> int:
         return EXIT_OK
     store = stats["store"]
     print(f"store: {store['kind']} {_safe(store['location'])} ({_size(store['size_bytes'])})")
-    print("entries: " + ", ".join(f"{q} {k} {v}" for q, kinds in stats["entries"].items() for k, v in kinds.items())
-          + f", aliases {stats['aliases']}")
-    print("counters: " + ", ".join(f"{k} {v}" for k, v in stats["counters"].items()))
+    entries = [f"{q} {k} {v}" for q, kinds in stats["entries"].items() for k, v in kinds.items()]
+    print(f"entries: {', '.join(entries) or 'none'}; aliases {stats['aliases']}")
+    print("counters: " + (", ".join(f"{k} {v}" for k, v in stats["counters"].items()) or "none"))
     return EXIT_OK
 
 
